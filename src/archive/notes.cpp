@@ -1,0 +1,77 @@
+#include "archive/notes.hpp"
+
+#include "util/text.hpp"
+
+namespace knowthy::archive {
+
+std::string normalize_for_match(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text.substr(i).starts_with("https://t.co/") || text.substr(i).starts_with("http://t.co/")) {
+      i = text.find_first_of(" \n\t", i);
+      if (i == std::string_view::npos) i = text.size();
+      if (!out.empty() && !space) out += ' ';
+      out += "\x01";  // a link, whatever its code
+      space = false;
+      continue;
+    }
+    char c = text[i++];
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  // Drop trailing links and the ellipsis that marks a truncated long tweet.
+  for (;;) {
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    if (out.ends_with("\x01")) {
+      out.pop_back();
+    } else if (out.ends_with("\xE2\x80\xA6")) {  // …
+      out.resize(out.size() - 3);
+    } else if (out.ends_with("...")) {
+      out.resize(out.size() - 3);
+    } else {
+      break;
+    }
+  }
+  return out;
+}
+
+void NoteMatcher::add(Note note) {
+  m_by_second[note.created_at].push_back(m_notes.size());
+  m_normalized.push_back(normalize_for_match(note.text));
+  m_notes.push_back(std::move(note));
+}
+
+bool NoteMatcher::apply(Tweet& tweet, std::string_view escaped_full_text) {
+  auto it = m_by_second.find(tweet.created_at);
+  if (it == m_by_second.end()) return false;
+  std::string body = util::html_unescape(escaped_full_text.substr(tweet.leading_mentions.size()));
+  std::string norm = normalize_for_match(body);
+  if (norm.empty()) return false;
+  // Best unmatched note of that second by common prefix; the tweet's text must be (almost all)
+  // a prefix of the note, so two notes of one thread posted in the same second stay apart.
+  size_t best = SIZE_MAX, best_len = 0;
+  for (size_t idx : it->second) {
+    if (m_notes[idx].tweet_id != 0) continue;
+    const std::string& n = m_normalized[idx];
+    size_t k = 0;
+    while (k < n.size() && k < norm.size() && n[k] == norm[k]) ++k;
+    if (k > best_len) best = idx, best_len = k;
+  }
+  size_t need = norm.size() >= 20 ? norm.size() - norm.size() / 10 : norm.size();
+  if (best == SIZE_MAX || best_len < need) return false;
+  Note& note = m_notes[best];
+  note.tweet_id = tweet.id;
+  tweet.text = tweet.leading_mentions + note.text;
+  tweet.note_id = note.note_id;
+  return true;
+}
+
+}  // namespace knowthy::archive

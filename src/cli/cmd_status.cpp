@@ -1,0 +1,88 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "store/schema.hpp"
+
+namespace knowthy::cli {
+namespace {
+
+Result<nlohmann::json> collect_status(store::Workspace& ws) {
+  store::Db& db = ws.db();
+  nlohmann::json j;
+  j["workspace"] = ws.dir().string();
+  j["schema_version"] = store::schema_version();
+  auto acc = db.prepare("SELECT username, account_id, display_name FROM account LIMIT 1");
+  if (!acc) return std::unexpected(acc.error());
+  auto row = acc->step();
+  if (!row) return std::unexpected(row.error());
+  if (*row)
+    j["account"] = {{"username", acc->column_text(0)}, {"account_id", acc->column_text(1)},
+                    {"display_name", acc->column_text(2)}};
+  else
+    j["account"] = nullptr;
+  // `original` counts quotes too and `replies` counts self-replies, so original + replies +
+  // retweets = total (deleted tweets are not in total).
+  auto st = db.prepare(R"sql(
+SELECT COUNT(*),
+       COALESCE(SUM(kind IN ('original','quote')), 0),
+       COALESCE(SUM(kind IN ('reply','self_reply')), 0),
+       COALESCE(SUM(kind = 'self_reply'), 0),
+       COALESCE(SUM(kind = 'retweet'), 0),
+       COALESCE(SUM(kind = 'quote'), 0),
+       COALESCE(SUM(media_count > 0), 0),
+       COALESCE(SUM(note_id IS NOT NULL), 0)
+FROM tweets WHERE deleted = 0)sql");
+  if (!st) return std::unexpected(st.error());
+  if (auto r = st->step(); !r) return std::unexpected(r.error());
+  auto deleted = db.query_int("SELECT COUNT(*) FROM tweets WHERE deleted = 1");
+  auto likes = db.query_int("SELECT COUNT(*) FROM likes");
+  auto imports = db.query_int("SELECT COUNT(*) FROM imports");
+  if (!deleted || !likes || !imports) return std::unexpected(Error{ErrorKind::failed, "database", db.errmsg(), {}});
+  j["tweets"] = {{"total", st->column_int(0)},        {"original", st->column_int(1)},
+                 {"replies", st->column_int(2)},      {"self_replies", st->column_int(3)},
+                 {"retweets", st->column_int(4)},     {"quotes", st->column_int(5)},
+                 {"with_media", st->column_int(6)},   {"notes_merged", st->column_int(7)},
+                 {"deleted", *deleted}};
+  j["likes"] = *likes;
+  j["imports"] = *imports;
+  return j;
+}
+
+}  // namespace
+
+void register_status(CLI::App& app, const GlobalOptions& g, Runner& run) {
+  auto* cmd = app.add_subcommand("status", "what the workspace holds");
+  auto json_out = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json_out, "print as JSON");
+  cmd->callback([&g, &run, json_out] {
+    run = [&g, json_out]() -> Status {
+      auto ws = open_workspace(g);
+      if (!ws) return std::unexpected(ws.error());
+      auto j = collect_status(*ws);
+      if (!j) return std::unexpected(j.error());
+      if (*json_out) {
+        std::printf("%s\n", j->dump().c_str());
+        return {};
+      }
+      const auto& t = (*j)["tweets"];
+      std::printf("workspace  %s\n", ws->dir().c_str());
+      if ((*j)["account"].is_null()) {
+        std::printf("account    (none yet: run `knowthy ingest <archive.zip>`)\n");
+        return {};
+      }
+      std::printf("account    @%s (%s), id %s\n", (*j)["account"]["username"].get<std::string>().c_str(),
+                  (*j)["account"]["display_name"].get<std::string>().c_str(),
+                  (*j)["account"]["account_id"].get<std::string>().c_str());
+      std::printf("tweets     %lld total: %lld original (%lld quotes), %lld replies (%lld to self), %lld retweets\n",
+                  t["total"].get<long long>(), t["original"].get<long long>(), t["quotes"].get<long long>(),
+                  t["replies"].get<long long>(), t["self_replies"].get<long long>(), t["retweets"].get<long long>());
+      std::printf("           %lld with media, %lld long posts (note tweets), %lld deleted (kept, never used)\n",
+                  t["with_media"].get<long long>(), t["notes_merged"].get<long long>(), t["deleted"].get<long long>());
+      std::printf("likes      %lld\n", (*j)["likes"].get<long long>());
+      return {};
+    };
+  });
+}
+
+}  // namespace knowthy::cli

@@ -1,0 +1,32 @@
+#pragma once
+// Each command registers its subcommand and options on the app; main() parses, then runs the one
+// that was chosen. A command returns Status; main prints the error and maps it to an exit code.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "store/workspace.hpp"
+
+namespace knowthy::cli {
+
+struct GlobalOptions {
+  std::string workspace;  // --workspace
+  bool allow_in_git = false;
+  store::WorkspaceOptions workspace_options() const;
+};
+
+using Runner = std::function<Status()>;
+
+// Every register_* adds a subcommand and sets `run` to its runner when it is chosen.
+void register_init(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_ingest(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_status(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_export(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_sample_archive(CLI::App& app, const GlobalOptions& g, Runner& run);
+
+// Opens (creating on first use) the workspace the global options name.
+Result<store::Workspace> open_workspace(const GlobalOptions& g);
+
+}  // namespace knowthy::cli

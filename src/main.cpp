@@ -1,0 +1,38 @@
+// knowthy: parses the command line and dispatches to one command (src/cli/cmd_*.cpp).
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace knowthy;
+  CLI::App app{"knowthy: a private, local-first learning loop over your Twitter/X archive", "knowthy"};
+  app.set_version_flag("--version", KNOWTHY_VERSION);
+  app.require_subcommand(1);
+  cli::GlobalOptions g;
+  app.add_option("--workspace", g.workspace, "workspace folder (default: $KNOWTHY_HOME or ~/.knowthy)");
+  app.add_flag("--allow-in-git", g.allow_in_git, "allow a workspace inside a git work tree");
+  cli::Runner run;
+  cli::register_init(app, g, run);
+  cli::register_ingest(app, g, run);
+  cli::register_status(app, g, run);
+  cli::register_export(app, g, run);
+  cli::register_sample_archive(app, g, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    Status s = run();
+    if (!s) {
+      std::fprintf(stderr, "%s\n", format_error(s.error()).c_str());
+      return exit_code(s.error());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "knowthy: error: %s\n", e.what());
+    return 1;
+  }
+}

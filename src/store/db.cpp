@@ -1,0 +1,118 @@
+#include "store/db.hpp"
+
+namespace knowthy::store {
+
+namespace {
+std::unexpected<Error> db_error(sqlite3* db, std::string_view what) {
+  return fail("database", std::string(what) + ": " + sqlite3_errmsg(db));
+}
+}  // namespace
+
+Stmt& Stmt::bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(m_stmt.get(), i, v);
+  return *this;
+}
+Stmt& Stmt::bind(int i, double v) {
+  sqlite3_bind_double(m_stmt.get(), i, v);
+  return *this;
+}
+Stmt& Stmt::bind(int i, std::string_view v) {
+  sqlite3_bind_text64(m_stmt.get(), i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  return *this;
+}
+Stmt& Stmt::bind_null(int i) {
+  sqlite3_bind_null(m_stmt.get(), i);
+  return *this;
+}
+
+Result<bool> Stmt::step() {
+  int rc = sqlite3_step(m_stmt.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3* db = sqlite3_db_handle(m_stmt.get());
+  std::string msg = sqlite3_errmsg(db);
+  sqlite3_reset(m_stmt.get());
+  return fail("database", msg);
+}
+
+Status Stmt::exec() {
+  auto r = step();
+  while (r && *r) r = step();
+  if (!r) return std::unexpected(r.error());
+  reset();
+  return {};
+}
+
+void Stmt::reset() {
+  sqlite3_reset(m_stmt.get());
+  sqlite3_clear_bindings(m_stmt.get());
+}
+
+std::int64_t Stmt::column_int(int i) const { return sqlite3_column_int64(m_stmt.get(), i); }
+double Stmt::column_double(int i) const { return sqlite3_column_double(m_stmt.get(), i); }
+bool Stmt::column_is_null(int i) const { return sqlite3_column_type(m_stmt.get(), i) == SQLITE_NULL; }
+std::string Stmt::column_text(int i) const {
+  const unsigned char* p = sqlite3_column_text(m_stmt.get(), i);
+  if (!p) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(m_stmt.get(), i)));
+}
+
+Result<Db> Db::open(const std::filesystem::path& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db;
+  db.m_db.reset(raw);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+    return fail(path.string(), "cannot open database: " + msg);
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  return db;
+}
+
+Status Db::exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(m_db.get(), s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return fail("database", msg);
+  }
+  return {};
+}
+
+Result<Stmt> Db::prepare(std::string_view sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v3(m_db.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
+      SQLITE_OK)
+    return db_error(m_db.get(), "prepare");
+  return Stmt(st);
+}
+
+Result<std::int64_t> Db::query_int(std::string_view sql) {
+  auto st = prepare(sql);
+  if (!st) return std::unexpected(st.error());
+  auto row = st->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? st->column_int(0) : 0;
+}
+
+std::string Db::errmsg() const { return sqlite3_errmsg(m_db.get()); }
+
+Result<Transaction> Transaction::begin(Db& db) {
+  if (auto s = db.exec("BEGIN IMMEDIATE"); !s) return std::unexpected(s.error());
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (m_db) (void)m_db->exec("ROLLBACK");
+}
+
+Status Transaction::commit() {
+  if (auto s = m_db->exec("COMMIT"); !s) return s;
+  m_db = nullptr;
+  return {};
+}
+
+}  // namespace knowthy::store

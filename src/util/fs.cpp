@@ -1,0 +1,80 @@
+#include "util/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace knowthy::util {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+Status fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(dir.string(), "cannot open folder: " + errno_text());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return fail(dir.string(), "fsync failed: " + errno_text());
+  return {};
+}
+
+}  // namespace
+
+Status write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
+  fs::path tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return fail(tmp.string(), "cannot create: " + errno_text());
+  ::fchmod(fd, mode);  // the umask may have narrowed or widened what open() set
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string why = errno_text();
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail(tmp.string(), "write failed: " + why);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    std::string why = errno_text();
+    ::unlink(tmp.c_str());
+    return fail(tmp.string(), "fsync failed: " + why);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = errno_text();
+    ::unlink(tmp.c_str());
+    return fail(path.string(), "rename failed: " + why);
+  }
+  return fsync_dir(path.parent_path());
+}
+
+Result<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(path.string(), "cannot open: " + errno_text());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return fail(path.string(), "read failed");
+  return std::move(ss).str();
+}
+
+Status make_private_dir(const fs::path& dir, unsigned mode) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(dir.string(), "cannot create folder: " + ec.message());
+  if (::chmod(dir.c_str(), mode) != 0) return fail(dir.string(), "cannot set permissions: " + errno_text());
+  return {};
+}
+
+}  // namespace knowthy::util

@@ -1,0 +1,20 @@
+#pragma once
+// Small filesystem helpers: durable writes (temp + fsync + rename) and whole-file reads.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace knowthy::util {
+
+// Writes `data` to `path` atomically: a temp file beside it, fsync, rename, fsync of the folder.
+// The file gets `mode` (default 0600: everything knowthy writes may hold personal data).
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode = 0600);
+
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// Creates `dir` (and parents) if missing and sets its mode.
+Status make_private_dir(const std::filesystem::path& dir, unsigned mode = 0700);
+
+}  // namespace knowthy::util

@@ -1,0 +1,153 @@
+#include "util/text.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+namespace knowthy::util {
+
+size_t utf8_offset(std::string_view s, size_t cp) {
+  size_t i = 0;
+  while (cp > 0 && i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    --cp;
+  }
+  return i < s.size() ? i : s.size();
+}
+
+void append_html_unescaped(std::string& out, std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t amp = s.find('&', i);
+    if (amp == std::string_view::npos) break;
+    out.append(s.substr(i, amp - i));
+    std::string_view rest = s.substr(amp);
+    if (rest.starts_with("&amp;")) {
+      out += '&';
+      i = amp + 5;
+    } else if (rest.starts_with("&lt;")) {
+      out += '<';
+      i = amp + 4;
+    } else if (rest.starts_with("&gt;")) {
+      out += '>';
+      i = amp + 4;
+    } else {
+      out += '&';
+      i = amp + 1;
+    }
+  }
+  out.append(s.substr(i));
+}
+
+std::string html_unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_html_unescaped(out, s);
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // start of the current run of bytes that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.substr(run, i - run));
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += k_hex[c >> 4];
+        out += k_hex[c & 15];
+    }
+  }
+  out.append(s.substr(run));
+  out += '"';
+}
+
+namespace {
+
+bool parse_int(std::string_view s, int& out) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+bool valid_ymd(int y, int m, int d) {
+  using namespace std::chrono;
+  return year_month_day(year(y), month(static_cast<unsigned>(m)), day(static_cast<unsigned>(d))).ok();
+}
+
+std::string format_iso(int y, int mo, int d, int h, int mi, int s) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s);
+  return buf;
+}
+
+}  // namespace
+
+std::optional<std::string> twitter_date_to_iso(std::string_view s) {
+  // "Wed Oct 10 20:19:24 +0000 2018": fixed width, always UTC in archives.
+  if (s.size() != 30 || s[3] != ' ' || s[7] != ' ' || s[10] != ' ' || s[13] != ':' || s[16] != ':' || s[19] != ' ' ||
+      s[25] != ' ')
+    return std::nullopt;
+  static constexpr std::string_view k_months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  size_t mpos = k_months.find(s.substr(4, 3));
+  if (mpos == std::string_view::npos || mpos % 3 != 0) return std::nullopt;
+  int d, h, mi, sec, y, off;
+  if (!parse_int(s.substr(8, 2), d) || !parse_int(s.substr(11, 2), h) || !parse_int(s.substr(14, 2), mi) ||
+      !parse_int(s.substr(17, 2), sec) || !parse_int(s.substr(26, 4), y) || !parse_int(s.substr(21, 4), off))
+    return std::nullopt;
+  int mo = static_cast<int>(mpos / 3) + 1;
+  if (s[20] != '+' && s[20] != '-') return std::nullopt;
+  if (!valid_ymd(y, mo, d) || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  if (off != 0) {
+    // Archives always say +0000; convert anything else rather than mislabel it as UTC.
+    using namespace std::chrono;
+    int sign = s[20] == '-' ? -1 : 1;
+    auto tp = sys_days(year_month_day(year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d)))) +
+              hours(h) + minutes(mi) + seconds(sec) - sign * (hours(off / 100) + minutes(off % 100));
+    auto dp = floor<days>(tp);
+    year_month_day ymd(dp);
+    hh_mm_ss hms(tp - dp);
+    return format_iso(int(ymd.year()), static_cast<int>(unsigned(ymd.month())), static_cast<int>(unsigned(ymd.day())),
+                      static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                      static_cast<int>(hms.seconds().count()));
+  }
+  return format_iso(y, mo, d, h, mi, sec);
+}
+
+std::optional<std::string> iso_to_seconds(std::string_view s) {
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+    return std::nullopt;
+  int y, mo, d, h, mi, sec;
+  if (!parse_int(s.substr(0, 4), y) || !parse_int(s.substr(5, 2), mo) || !parse_int(s.substr(8, 2), d) ||
+      !parse_int(s.substr(11, 2), h) || !parse_int(s.substr(14, 2), mi) || !parse_int(s.substr(17, 2), sec))
+    return std::nullopt;
+  if (!valid_ymd(y, mo, d) || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  return format_iso(y, mo, d, h, mi, sec);
+}
+
+std::string now_iso() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return format_iso(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  if (s.empty()) return std::nullopt;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace knowthy::util

@@ -1,0 +1,31 @@
+#pragma once
+// Text helpers that know nothing of tweets: UTF-8 code points, HTML entities, JSON escaping, dates.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace knowthy::util {
+
+// Byte offset of the code point with index `cp` in UTF-8 `s` (s.size() when past the end).
+size_t utf8_offset(std::string_view s, size_t cp);
+
+// Appends `s` with &amp; &lt; &gt; decoded (the only entities Twitter writes into full_text).
+void append_html_unescaped(std::string& out, std::string_view s);
+std::string html_unescape(std::string_view s);
+
+// Appends `s` as a JSON string literal, quotes included.
+void append_json_string(std::string& out, std::string_view s);
+
+// "Wed Oct 10 20:19:24 +0000 2018" -> "2018-10-10T20:19:24Z"; nullopt if malformed.
+std::optional<std::string> twitter_date_to_iso(std::string_view s);
+// "2023-12-22T13:52:40.000Z" -> "2023-12-22T13:52:40Z" (seconds precision); nullopt if malformed.
+std::optional<std::string> iso_to_seconds(std::string_view s);
+
+// Current UTC time as ISO-8601 ("2026-11-24T17:29:44Z").
+std::string now_iso();
+
+// Parses a decimal unsigned 64-bit integer, the whole string; nullopt otherwise.
+std::optional<std::uint64_t> parse_u64(std::string_view s);
+
+}  // namespace knowthy::util
