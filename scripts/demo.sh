@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job end to end on the embedded defaults: a synthetic archive made by knowthy itself,
+# imported into a fresh private workspace outside the clone, then the workspace's status.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh release >/dev/null
+demo="${KNOWTHY_DEMO_DIR:-${TMPDIR:-/tmp}/knowthy-demo}"
+rm -rf "$demo"
+mkdir -p "$demo"
+./build/knowthy sample-archive "$demo/archive.zip" --tweets 2000
+./build/knowthy --workspace "$demo/workspace" init
+./build/knowthy --workspace "$demo/workspace" ingest "$demo/archive.zip"
+./build/knowthy --workspace "$demo/workspace" status
