@@ -123,7 +123,7 @@ except Exception:
 import os
 ver = (subprocess.run([sys.argv[2], "--version"], capture_output=True, text=True).stdout.strip().splitlines() or ["?"])[0]
 runs = max(len(v) for v in by.values())
-print(f"knowthy {ver} | Python {platform.python_version()} (SQLite {sqlite3.sqlite_version}) | "
+print(f"{ver} | Python {platform.python_version()} (SQLite {sqlite3.sqlite_version}) | "
       f"{cpu}, {os.cpu_count()} cores | median of {runs} run(s)\n")
 print("| tweets | tool | seconds | tweets/s | MB/s | peak RSS (MiB) | throughput vs python |")
 print("|---:|---|---:|---:|---:|---:|---:|")
