@@ -13,11 +13,14 @@
 #   SEED               sample-archive seed (default: 7)
 #   PYTHON             the Python interpreter (default: python3)
 #   PYTHON_MAX_TWEETS  skip the Python baseline for sizes above this (default: no limit)
+#   KNOWTHY_BENCH_RUN_DIR  under it, import-bench-run/ holds the workspaces / databases (default:
+#                      $KNOWTHY_BENCH_DIR); e.g. /dev/shm to take the disk out of the picture
 #
 # Each run imports into a fresh workspace / database and is timed with GNU time
 # (`/usr/bin/time -f '%e %M'`: wall seconds, peak RSS). MB/s counts the uncompressed bytes of
 # the tweets files (data/tweets*.js); MB = 10^6 bytes, RSS in MiB. The archive is read from the
-# page cache (it was just written or read), so this measures parsing + SQLite, not the disk.
+# page cache (it is read once before the runs); the databases are written to disk (WAL, fsync at
+# commit) unless KNOWTHY_BENCH_RUN_DIR is on a tmpfs.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +48,7 @@ if ! /usr/bin/time -f '%e' true >/dev/null 2>&1; then
 fi
 
 mkdir -p "$bench_dir"
-run_dir=$bench_dir/run
+run_dir=${KNOWTHY_BENCH_RUN_DIR:-$bench_dir}/import-bench-run  # wiped before each run
 results=$bench_dir/results-$(date +%Y%m%d-%H%M%S).tsv
 printf 'tweets\ttool\trun\tseconds\trss_kb\ttweet_bytes\tcount\n' >"$results"
 

@@ -5,11 +5,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "archive/notes.hpp"
 #include "archive/source.hpp"
 #include "archive/tweet.hpp"
 #include "archive/ytd.hpp"
+#include "util/bounded_queue.hpp"
 #include "util/progress.hpp"
 #include "util/text.hpp"
 
@@ -178,7 +180,7 @@ void bind_tweet(store::Stmt& st, const Tweet& t, std::int64_t import_id) {
   st.bind(1, static_cast<std::int64_t>(t.id))
       .bind(2, t.created_at)
       .bind(3, kind_name(t.kind))
-      .bind(4, t.text)
+      .bind_static(4, t.text)
       .bind(5, t.in_reply_to)
       .bind(6, t.in_reply_to_user_id)
       .bind(7, t.in_reply_to_screen_name)
@@ -189,7 +191,7 @@ void bind_tweet(store::Stmt& st, const Tweet& t, std::int64_t import_id) {
       .bind(12, t.lang)
       .bind(14, t.deleted_at ? 1 : 0)
       .bind(15, t.deleted_at)
-      .bind(16, t.raw)
+      .bind_static(16, t.raw)
       .bind(17, import_id);
   if (t.note_id.empty()) st.bind_null(13);
   else st.bind(13, t.note_id);
@@ -226,6 +228,13 @@ Result<ImportReport> import_archive(store::Db& db, const fs::path& path, const I
                        "use another workspace (--workspace DIR) for another account");
   }
 
+  // A big import is mostly new pages: with a rollback journal they are written once, where WAL
+  // writes each twice (log, then checkpoint). Atomicity is the same; WAL comes back afterwards.
+  if (auto s = db.exec("PRAGMA journal_mode=DELETE"); !s) return std::unexpected(s.error());
+  struct RestoreWal {
+    store::Db& db;
+    ~RestoreWal() { (void)db.exec("PRAGMA journal_mode=WAL"); }
+  } restore_wal{db};
   auto tx = store::Transaction::begin(db);
   if (!tx) return std::unexpected(tx.error());
   std::string started = util::now_iso();
@@ -279,8 +288,30 @@ ON CONFLICT(account_id) DO UPDATE SET username = excluded.username, display_name
   });
   if (!s) return std::unexpected(s.error());
 
+  // Tweets stream through two threads: this one reads, inflates, splits and parses (and matches
+  // notes), the other inserts, so inflate/parse and SQLite overlap on two cores.
   auto ins = db.prepare(k_insert_tweet);
   if (!ins) return std::unexpected(ins.error());
+  constexpr size_t k_batch = 512;
+  util::BoundedQueue<std::vector<Tweet>> queue(8);
+  Status insert_status;
+  std::thread inserter([&] {
+    while (auto batch = queue.pop()) {
+      for (const Tweet& tw : *batch) {
+        bind_tweet(*ins, tw, import_id);
+        if (auto e = ins->exec(); !e) {
+          insert_status = e;
+          queue.close();  // the reader's next push fails and it stops
+          return;
+        }
+        auto changed = static_cast<std::uint64_t>(sqlite3_changes(db.get()));
+        if (tw.deleted_at) ++rep.deleted_seen, rep.deleted_added += changed;
+        else ++rep.tweets_seen, rep.tweets_added += changed;
+      }
+    }
+  });
+  std::vector<Tweet> batch;
+  batch.reserve(k_batch);
   auto tweet_fn = [&](bool deleted) {
     return [&, deleted](std::string_view rec, size_t cap) -> Status {
       auto tw = parse_tweet(parser, rec, cap, acc->account_id);
@@ -292,27 +323,24 @@ ON CONFLICT(account_id) DO UPDATE SET username = excluded.username, display_name
         simdjson::dom::element t;
         if (root["tweet"].get(t) != simdjson::SUCCESS) t = root;
         std::string_view full;
-        if (t["full_text"].get_string().get(full) == simdjson::SUCCESS) {
-          (void)notes.apply(*tw, full);
-        }
+        if (t["full_text"].get_string().get(full) == simdjson::SUCCESS) (void)notes.apply(*tw, full);
       }
-      bind_tweet(*ins, *tw, import_id);
-      if (auto e = ins->exec(); !e) return e;
-      int changed = sqlite3_changes(db.get());
-      if (deleted) {
-        ++rep.deleted_seen;
-        rep.deleted_added += static_cast<std::uint64_t>(changed);
-      } else {
-        ++rep.tweets_seen;
-        rep.tweets_added += static_cast<std::uint64_t>(changed);
+      batch.push_back(std::move(*tw));
+      if (batch.size() == k_batch) {
+        if (!queue.push(std::move(batch))) return fail("", "stopped");
+        batch = {};
+        batch.reserve(k_batch);
       }
       return {};
     };
   };
-  if (s = for_each_record(**src, files->tweets, rep, &progress, base, tweet_fn(false)); !s)
-    return std::unexpected(s.error());
-  if (s = for_each_record(**src, files->deleted, rep, &progress, base, tweet_fn(true)); !s)
-    return std::unexpected(s.error());
+  s = for_each_record(**src, files->tweets, rep, &progress, base, tweet_fn(false));
+  if (s) s = for_each_record(**src, files->deleted, rep, &progress, base, tweet_fn(true));
+  if (s && !batch.empty()) (void)queue.push(std::move(batch));
+  queue.close();
+  inserter.join();
+  if (!insert_status) return std::unexpected(insert_status.error());
+  if (!s) return std::unexpected(s.error());
 
   auto ins_note = db.prepare(R"sql(
 INSERT INTO notes (note_id, created_at, text, tweet_id, raw) VALUES (?1, ?2, ?3, ?4, ?5)

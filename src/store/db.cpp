@@ -20,6 +20,10 @@ Stmt& Stmt::bind(int i, std::string_view v) {
   sqlite3_bind_text64(m_stmt.get(), i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   return *this;
 }
+Stmt& Stmt::bind_static(int i, std::string_view v) {
+  sqlite3_bind_text64(m_stmt.get(), i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+  return *this;
+}
 Stmt& Stmt::bind_null(int i) {
   sqlite3_bind_null(m_stmt.get(), i);
   return *this;
@@ -58,6 +62,12 @@ std::string Stmt::column_text(int i) const {
 }
 
 Result<Db> Db::open(const std::filesystem::path& path) {
+  // Memory statistics take a global mutex on every allocation; knowthy never reads them.
+  static const bool k_configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return sqlite3_initialize() == SQLITE_OK;
+  }();
+  (void)k_configured;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db;

@@ -31,6 +31,8 @@ class Stmt {
   Stmt& bind(int i, std::string_view v);  // copied by SQLite (SQLITE_TRANSIENT)
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  // Binds without copying: `v` must outlive the statement's next step()/exec().
+  Stmt& bind_static(int i, std::string_view v);
   Stmt& bind_null(int i);
   Stmt& bind(int i, const std::optional<std::string>& v) { return v ? bind(i, *v) : bind_null(i); }
 

@@ -34,9 +34,11 @@ CREATE TABLE imports (
   likes_added   INTEGER NOT NULL
 );
 -- Tweet ids are 64-bit snowflakes: stored exactly as INTEGER (never through a double) and
--- always written out as strings.
+-- always written out as strings. Exports list tweets newest first, so `seq` (insertion order)
+-- is the table's key: appending keeps pages full, where keying by id would split them half empty.
 CREATE TABLE tweets (
-  id                  INTEGER PRIMARY KEY,
+  seq                 INTEGER PRIMARY KEY,
+  id                  INTEGER NOT NULL UNIQUE,
   created_at          TEXT NOT NULL,
   kind                TEXT NOT NULL CHECK (kind IN ('original','reply','self_reply','retweet','quote')),
   text                TEXT NOT NULL,
