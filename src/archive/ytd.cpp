@@ -2,12 +2,21 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cstring>
 
 namespace knowthy::archive {
 namespace {
 constexpr size_t k_chunk = 4 << 20;
 constexpr size_t k_padding = simdjson::SIMDJSON_PADDING + 64;
+// Bytes that matter outside strings: 1 quote, 2 opening, 3 closing bracket.
+constexpr auto k_class = [] {
+  std::array<unsigned char, 256> t{};
+  t['"'] = 1;
+  t['{'] = t['['] = 2;
+  t['}'] = t[']'] = 3;
+  return t;
+}();
 bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 }  // namespace
 
@@ -121,18 +130,17 @@ Result<std::string_view> YtdReader::next() {
       i = start + rel;
       continue;
     }
-    char c = m_buf[i];
+    const char* p = m_buf.data() + i;
+    const char* e = m_buf.data() + m_end;
     if (in_str) {
-      // Jump to the next quote or backslash.
-      const char* p = m_buf.data() + i;
-      const char* e = m_buf.data() + m_end;
-      while (p < e && *p != '"' && *p != '\\') ++p;
-      i = static_cast<size_t>(p - m_buf.data());
-      if (i >= m_end) continue;
-      if (*p == '\\') {
+      // Strings are mostly short and free of escapes: find the closing quote, then make sure no
+      // backslash comes before it.
+      const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(e - p)));
+      const char* b = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>((q ? q : e) - p)));
+      if (b) {
+        i = static_cast<size_t>(b - m_buf.data());
         if (i + 1 >= m_end) {
-          i = m_end;  // need more data; the escape is re-read after fill
-          size_t rel = (i - 1) - start;
+          size_t rel = i - start;  // the escape is read again after the refill
           m_pos = start;
           auto more = fill();
           if (!more) return std::unexpected(more.error());
@@ -144,19 +152,25 @@ Result<std::string_view> YtdReader::next() {
         i += 2;
         continue;
       }
+      if (!q) {
+        i = m_end;
+        continue;
+      }
       in_str = false;
-      ++i;
+      i = static_cast<size_t>(q - m_buf.data()) + 1;
       continue;
     }
-    if (c == '"') {
-      in_str = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) {
-        m_pos = i + 1;
-        return std::string_view(m_buf.data() + start, i + 1 - start);
-      }
+    while (p < e && k_class[static_cast<unsigned char>(*p)] == 0) ++p;
+    i = static_cast<size_t>(p - m_buf.data());
+    if (p == e) continue;
+    switch (k_class[static_cast<unsigned char>(*p)]) {
+      case 1: in_str = true; break;
+      case 2: ++depth; break;
+      default:
+        if (--depth == 0) {
+          m_pos = i + 1;
+          return std::string_view(m_buf.data() + start, i + 1 - start);
+        }
     }
     ++i;
   }
