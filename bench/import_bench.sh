@@ -48,6 +48,11 @@ if ! /usr/bin/time -f '%e' true >/dev/null 2>&1; then
 fi
 
 mkdir -p "$bench_dir"
+# Time a copy, so that a rebuild of build/knowthy during the runs cannot mix two binaries.
+snap=$bench_dir/knowthy-under-test
+cp "$knowthy" "$snap.tmp" && mv "$snap.tmp" "$snap"
+knowthy_desc="$(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'), binary built $(date -r "$knowthy" '+%F %T'), sha256 $(sha256sum "$snap" | cut -c1-12)"
+knowthy=$snap
 run_dir=${KNOWTHY_BENCH_RUN_DIR:-$bench_dir}/import-bench-run  # wiped before each run
 results=$bench_dir/results-$(date +%Y%m%d-%H%M%S).tsv
 printf 'tweets\ttool\trun\tseconds\trss_kb\ttweet_bytes\tcount\n' >"$results"
@@ -113,7 +118,7 @@ EOF
 done
 rm -rf "$run_dir"
 
-"$python" - "$results" "$knowthy" <<'EOF'
+"$python" - "$results" "$knowthy" "$knowthy_desc" <<'EOF'
 import csv, platform, sqlite3, statistics, subprocess, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 by = {}
@@ -126,7 +131,7 @@ except Exception:
 import os
 ver = (subprocess.run([sys.argv[2], "--version"], capture_output=True, text=True).stdout.strip().splitlines() or ["?"])[0]
 runs = max(len(v) for v in by.values())
-print(f"{ver} | Python {platform.python_version()} (SQLite {sqlite3.sqlite_version}) | "
+print(f"{ver} ({sys.argv[3]}) | Python {platform.python_version()} (SQLite {sqlite3.sqlite_version}) | "
       f"{cpu}, {os.cpu_count()} cores | median of {runs} run(s)\n")
 print("| tweets | tool | seconds | tweets/s | MB/s | peak RSS (MiB) | throughput vs python |")
 print("|---:|---|---:|---:|---:|---:|---:|")
