@@ -1,6 +1,6 @@
 #pragma once
 // The made-up person behind `knowthy sample-archive`: planted facts and the text pools that filler
-// tweets, replies, retweets and likes are drawn from. Pure data; sample_archive.cpp does the rest.
+// tweets, replies, retweets and likes are drawn from. Pure data; the other sample_*.cpp files do the rest.
 //
 // Text markup understood by the generator (everywhere a tweet text is taken from here):
 //   "{link:URL}"  a t.co link whose expanded_url is URL
