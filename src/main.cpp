@@ -8,7 +8,8 @@
 int main(int argc, char** argv) {
   using namespace knowthy;
   CLI::App app{"knowthy: a private, local-first learning loop over your Twitter/X archive", "knowthy"};
-  app.set_version_flag("--version", [] { return std::string("knowthy " KNOWTHY_VERSION "\n") + llm::llama_build_info(); });
+  app.set_version_flag("--version",
+                       [] { return std::string("knowthy " KNOWTHY_VERSION "\n") + llm::llama_build_info(); });
   app.require_subcommand(1);
   cli::GlobalOptions g;
   app.add_option("--workspace", g.workspace, "workspace folder (default: $KNOWTHY_HOME or ~/.knowthy)");

@@ -73,12 +73,18 @@ Result<FileSet> find_files(const ArchiveSource& src) {
   static const std::regex k_likes(R"(data/like(-part\d+)?\.js)");
   fs = FileSet{};
   for (const Entry& e : src.entries()) {
-    if (std::regex_match(e.name, k_tweets)) fs.tweets.push_back(e.name);
-    else if (std::regex_match(e.name, k_deleted)) fs.deleted.push_back(e.name);
-    else if (std::regex_match(e.name, k_notes)) fs.notes.push_back(e.name);
-    else if (std::regex_match(e.name, k_likes)) fs.likes.push_back(e.name);
-    else if (e.name == "data/account.js") fs.account.push_back(e.name);
-    else if (e.name == "data/profile.js") fs.profile.push_back(e.name);
+    if (std::regex_match(e.name, k_tweets))
+      fs.tweets.push_back(e.name);
+    else if (std::regex_match(e.name, k_deleted))
+      fs.deleted.push_back(e.name);
+    else if (std::regex_match(e.name, k_notes))
+      fs.notes.push_back(e.name);
+    else if (std::regex_match(e.name, k_likes))
+      fs.likes.push_back(e.name);
+    else if (e.name == "data/account.js")
+      fs.account.push_back(e.name);
+    else if (e.name == "data/profile.js")
+      fs.profile.push_back(e.name);
   }
   for (auto* v : {&fs.tweets, &fs.deleted, &fs.notes, &fs.likes}) sort_parts(*v);
   return fs;
@@ -193,8 +199,10 @@ void bind_tweet(store::Stmt& st, const Tweet& t, std::int64_t import_id) {
       .bind(15, t.deleted_at)
       .bind_static(16, t.raw)
       .bind(17, import_id);
-  if (t.note_id.empty()) st.bind_null(13);
-  else st.bind(13, t.note_id);
+  if (t.note_id.empty())
+    st.bind_null(13);
+  else
+    st.bind(13, t.note_id);
 }
 
 }  // namespace
@@ -242,7 +250,9 @@ Result<ImportReport> import_archive(store::Db& db, const fs::path& path, const I
       "INSERT INTO imports (started_at, finished_at, source, source_bytes, tweets_seen, tweets_added, deleted_added, "
       "notes_merged, likes_added) VALUES (?1, ?1, ?2, ?3, 0, 0, 0, 0, 0)");
   if (!ins_import) return std::unexpected(ins_import.error());
-  ins_import->bind(1, started).bind(2, fs::absolute(path).string()).bind(3, static_cast<std::int64_t>((*src)->total_bytes()));
+  ins_import->bind(1, started)
+      .bind(2, fs::absolute(path).string())
+      .bind(3, static_cast<std::int64_t>((*src)->total_bytes()));
   if (auto s = ins_import->exec(); !s) return std::unexpected(s.error());
   std::int64_t import_id = sqlite3_last_insert_rowid(db.get());
 
@@ -305,8 +315,10 @@ ON CONFLICT(account_id) DO UPDATE SET username = excluded.username, display_name
           return;
         }
         auto changed = static_cast<std::uint64_t>(sqlite3_changes(db.get()));
-        if (tw.deleted_at) ++rep.deleted_seen, rep.deleted_added += changed;
-        else ++rep.tweets_seen, rep.tweets_added += changed;
+        if (tw.deleted_at)
+          ++rep.deleted_seen, rep.deleted_added += changed;
+        else
+          ++rep.tweets_seen, rep.tweets_added += changed;
       }
     }
   });
@@ -348,8 +360,10 @@ ON CONFLICT(note_id) DO UPDATE SET tweet_id = COALESCE(notes.tweet_id, excluded.
   if (!ins_note) return std::unexpected(ins_note.error());
   for (const Note& n : notes.notes()) {
     ins_note->bind(1, n.note_id).bind(2, n.created_at).bind(3, n.text).bind(5, n.raw);
-    if (n.tweet_id) ins_note->bind(4, static_cast<std::int64_t>(n.tweet_id)), ++rep.notes_merged;
-    else ins_note->bind_null(4);
+    if (n.tweet_id)
+      ins_note->bind(4, static_cast<std::int64_t>(n.tweet_id)), ++rep.notes_merged;
+    else
+      ins_note->bind_null(4);
     if (auto e = ins_note->exec(); !e) return std::unexpected(e.error());
   }
 
@@ -367,10 +381,14 @@ ON CONFLICT(note_id) DO UPDATE SET tweet_id = COALESCE(notes.tweet_id, excluded.
     if (l["tweetId"].get_string().get(id) != simdjson::SUCCESS || !util::parse_u64(id))
       return bad_input("", "missing or bad tweetId");
     ins_like->bind(1, id).bind(4, import_id);
-    if (l["fullText"].get_string().get(text) == simdjson::SUCCESS) ins_like->bind(2, util::html_unescape(text));
-    else ins_like->bind_null(2);
-    if (l["expandedUrl"].get_string().get(url) == simdjson::SUCCESS) ins_like->bind(3, url);
-    else ins_like->bind_null(3);
+    if (l["fullText"].get_string().get(text) == simdjson::SUCCESS)
+      ins_like->bind(2, util::html_unescape(text));
+    else
+      ins_like->bind_null(2);
+    if (l["expandedUrl"].get_string().get(url) == simdjson::SUCCESS)
+      ins_like->bind(3, url);
+    else
+      ins_like->bind_null(3);
     if (auto e = ins_like->exec(); !e) return e;
     ++rep.likes_seen;
     rep.likes_added += static_cast<std::uint64_t>(sqlite3_changes(db.get()));

@@ -13,9 +13,9 @@ namespace knowthy::archive {
 
 struct Note {
   std::string note_id;
-  std::string created_at;  // ISO, seconds
-  std::string text;        // the full text, as written
-  std::string raw;         // the record, minified
+  std::string created_at;      // ISO, seconds
+  std::string text;            // the full text, as written
+  std::string raw;             // the record, minified
   std::uint64_t tweet_id = 0;  // 0 until matched
 };
 

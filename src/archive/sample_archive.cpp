@@ -53,8 +53,8 @@ void make_persona(Context& ctx, Rng& rng) {
     if (rng.chance(0.5))
       ctx.user_ids.push_back(u64_str(static_cast<uint64_t>(rng.between(1'000'000, 3'999'999'999))));
     else
-      ctx.user_ids.push_back(u64_str(static_cast<uint64_t>(
-          snowflake(rng.between(day_ms("2012-01-01"), day_ms("2016-01-01")), static_cast<uint32_t>(rng.below(1u << 22))))));
+      ctx.user_ids.push_back(u64_str(static_cast<uint64_t>(snowflake(
+          rng.between(day_ms("2012-01-01"), day_ms("2016-01-01")), static_cast<uint32_t>(rng.below(1u << 22))))));
   }
 }
 
@@ -80,7 +80,8 @@ Result<SampleSummary> write_sample_archive(const fs::path& out, const SampleOpti
     if (fs::exists(out_path, ec)) return bad_input(out_str, "already exists", "choose a new file name or remove it");
   } else if (fs::exists(out_path, ec)) {
     if (!fs::is_directory(out_path, ec)) return bad_input(out_str, "exists and is not a folder");
-    if (!fs::is_empty(out_path, ec)) return bad_input(out_str, "folder exists and is not empty", "choose a new or empty folder");
+    if (!fs::is_empty(out_path, ec))
+      return bad_input(out_str, "folder exists and is not empty", "choose a new or empty folder");
   }
   if (out_path.has_parent_path()) {
     fs::create_directories(out_path.parent_path(), ec);

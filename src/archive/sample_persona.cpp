@@ -44,7 +44,9 @@ constexpr User k_users[] = {
 };
 
 constexpr Text k_other_texts[] = {
-    {"en", "New paper out today: long-term declines in stonefly numbers across 140 upland streams. Open access, data & code included. #freshwater"},
+    {"en",
+     "New paper out today: long-term declines in stonefly numbers across 140 upland streams. Open access, data & code "
+     "included. #freshwater"},
     {"en", "Reminder that \"no significant difference\" is not the same thing as \"no difference\"."},
     {"en", "The sleeper train was 40 minutes late and I still arrived happier than any flight has ever left me 🚆"},
     {"en", "Volunteers needed for Saturday's river clean-up! Gloves & bags provided, tea afterwards ☕"},
@@ -62,20 +64,27 @@ constexpr Text k_other_texts[] = {
     {"es", "¡Qué día tan bonito para muestrear en el río! 🌞"},
     {"en", "The knitting circle at our department has produced more jumpers than papers this term."},
     {"fi", "Kevät tulee! Jäät lähtevät joesta tällä viikolla."},
-    {"en", "Please stop asking authors to \"just add one more site\". Sites are rivers. Rivers are far away and full of water."},
+    {"en",
+     "Please stop asking authors to \"just add one more site\". Sites are rivers. Rivers are far away and full of "
+     "water."},
     {"ko", "오늘 현장 조사 정말 즐거웠어요! 🌿"},
     {"en", "Open data is only open if someone can actually find it, read it & reuse it without emailing you first."},
     {"zh", "今天的河流调查很顺利，谢谢大家！"},
     {"en", "Cryptic clue of the day: \"River insect briefly flies in spring\" (6). Answers below 👇"},
     {"ru", "Сегодня первый день полевого сезона. Погода отличная!"},
     {"en", "Ferry cancelled, sea too rough, stuck in Stromness with a good book. Could be worse 📚"},
-    {"en", "A dipper walking along the bottom of a rushing stream is still the most impressive thing in European nature."},
+    {"en",
+     "A dipper walking along the bottom of a rushing stream is still the most impressive thing in European nature."},
     {"en", "Friendly reminder: back up your field notes. Then back up the backup. Then print it."},
     {"el", "Καλό μεσημέρι από το ποτάμι! 🏞️"},
     {"en", "p < 0.05 is not a personality."},
-    {"en", "New trail race announced for September: 42 km, 2,300 m of climbing, and an aid station with waffles 🧇 #trailrunning"},
+    {"en",
+     "New trail race announced for September: 42 km, 2,300 m of climbing, and an aid station with waffles 🧇 "
+     "#trailrunning"},
     {"hi", "आज नदी के किनारे बहुत सुंदर सुबह थी।"},
-    {"en", "Long-term monitoring is the least glamorous and most important work in ecology, and it is chronically underfunded. Fund the boring stuff, please."},
+    {"en",
+     "Long-term monitoring is the least glamorous and most important work in ecology, and it is chronically "
+     "underfunded. Fund the boring stuff, please."},
 };
 
 constexpr Text k_reply_texts[] = {
@@ -176,10 +185,11 @@ constexpr sv k_takes[] = {
     "you should visit the site before you model it",
 };
 
-constexpr sv k_tags[] = {"#ecology", "#rstats", "#freshwater", "#fieldwork", "#openscience", "#AcademicChatter", "", ""};
+constexpr sv k_tags[] = {"#ecology", "#rstats", "#freshwater", "#fieldwork", "#openscience", "#AcademicChatter",
+                         "",         ""};
 
 constexpr sv k_link_intros[] = {
-    "Good read:",          "Worth ten minutes of your time:", "Lovely explainer:", "Saving this for later:",
+    "Good read:",           "Worth ten minutes of your time:",  "Lovely explainer:", "Saving this for later:",
     "New post on my blog:", "Someone finally wrote this down:",
 };
 
@@ -237,7 +247,9 @@ constexpr sv k_learned[] = {
 
 constexpr sv k_emoji_only[] = {"🐟🐟🐟", "🌧️☔🌧️", "🪰✨", "😴", "🥾⛰️"};
 
-constexpr sv k_emoji[] = {"🙂", "😅", "🌿", "🐟", "🌧️", "☀️", "📚", "🧶", "🇳🇴", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "👩‍🔬", "🪰"};
+constexpr sv k_emoji[] = {"🙂",        "😅",   "🌿",    "🐟",  "🌧️",
+                          "☀️",      "📚",   "🧶", "🇳🇴", "🏴󠁧󠁢󠁳󠁣󠁴󠁿",
+                          "👩‍🔬", "🪰"};
 
 // Entities after non-BMP characters, so that code-point indexing (not UTF-16, not bytes) matters.
 constexpr sv k_after_emoji[] = {
@@ -332,38 +344,53 @@ constexpr sv k_note_paragraphs[] = {
 // ---- planted facts -------------------------------------------------------------------------------
 constexpr FactTweet k_f01[] = {
     {"", "", "en", "Kick-sampled six streams today. My job is basically counting baby mayflies and I love it 🪰"},
-    {"", "", "en", "People ask what a freshwater ecologist does. Mostly: stand in rivers, count insects, argue with spreadsheets."},
+    {"", "", "en",
+     "People ask what a freshwater ecologist does. Mostly: stand in rivers, count insects, argue with spreadsheets."},
     {"", "", "en", "@@ stoneflies are my favourite river insects, but don't tell the mayflies"},
-    {"2018-01-01", "", "en", "Caddisfly larvae build little houses out of sand grains and I will never get over it. #freshwater"},
+    {"2018-01-01", "", "en",
+     "Caddisfly larvae build little houses out of sand grains and I will never get over it. #freshwater"},
 };
 constexpr FactTweet k_f02[] = {
     {"", "", "en", "Fourth mug of Assam and it isn't even ten o'clock 🍵"},
-    {"", "", "en", "The conference coffee queue was fifty people long. The tea urn: just me. Never been a coffee drinker, never will be."},
+    {"", "", "en",
+     "The conference coffee queue was fifty people long. The tea urn: just me. Never been a coffee drinker, never will "
+     "be."},
     {"", "", "en", "@@ I don't drink coffee at all, but I'd happily join you with a pot of tea"},
     {"", "", "en", "Packing for fieldwork: waders, GPS, three kinds of tea bags. Priorities."},
 };
 constexpr FactTweet k_f03[] = {
-    {"2019-09-01", "2019-09-30", "en", "Everyone, meet Moss 🐕 a three-year-old border collie from the rescue centre. She is already herding the cushions."},
-    {"2019-10-01", "", "en", "Moss has learned that \"field\" means river, and river means splashing. Fieldwork just got wetter."},
+    {"2019-09-01", "2019-09-30", "en",
+     "Everyone, meet Moss 🐕 a three-year-old border collie from the rescue centre. She is already herding the "
+     "cushions."},
+    {"2019-10-01", "", "en",
+     "Moss has learned that \"field\" means river, and river means splashing. Fieldwork just got wetter."},
     {"2019-10-01", "", "en", "Moss stole a sample jar lid and ran a victory lap around the lab car park 🐕"},
     {"2021-11-01", "", "en", "Moss saw her first Norwegian snow today ❄️ and tried to herd it. #bordercollie"},
 };
 constexpr FactTweet k_f04[] = {
-    {"", "", "en", "18 km of muddy hills this morning 🏃‍♀️ Trail running is just fieldwork with fewer samples. #trailrunning"},
-    {"2022-05-01", "2022-06-30", "en", "Finished my first ultra! 56 km, 2,400 m up, one lost shoe, zero regrets. #trailrunning"},
+    {"", "", "en",
+     "18 km of muddy hills this morning 🏃‍♀️ Trail running is just fieldwork with fewer samples. "
+     "#trailrunning"},
+    {"2022-05-01", "2022-06-30", "en",
+     "Finished my first ultra! 56 km, 2,400 m up, one lost shoe, zero regrets. #trailrunning"},
     {"2022-07-01", "", "en", "Signed up for another ultra. Apparently the first one taught me nothing."},
     {"", "", "en", "@@ trail races over road races, always. Softer ground and better views."},
 };
 constexpr FactTweet k_f05[] = {
     {"", "2021-06-30", "en", "Haar over Edinburgh this morning, couldn't even see the castle from the bridge 🌫️"},
-    {"2021-05-01", "2021-07-31", "en", "Big news: in August I'm moving from Edinburgh to Bergen to join a river research lab 🇳🇴 Edinburgh, I'll miss you."},
-    {"2021-08-16", "2021-09-30", "en", "First weeks in Bergen: it has rained every single day and I love it anyway ☔ #Bergen"},
+    {"2021-05-01", "2021-07-31", "en",
+     "Big news: in August I'm moving from Edinburgh to Bergen to join a river research lab 🇳🇴 Edinburgh, I'll miss "
+     "you."},
+    {"2021-08-16", "2021-09-30", "en",
+     "First weeks in Bergen: it has rained every single day and I love it anyway ☔ #Bergen"},
     {"2022-01-01", "", "en", "Still miss the Edinburgh bookshops, but Bergen's mountains are a fair trade."},
 };
 constexpr FactTweet k_f06[] = {
-    {"2021-08-16", "", "en", "Norwegian class, week 3: I can now say \"Jeg heter Ada og jeg liker elver\" (I'm Ada and I like rivers)."},
+    {"2021-08-16", "", "en",
+     "Norwegian class, week 3: I can now say \"Jeg heter Ada og jeg liker elver\" (I'm Ada and I like rivers)."},
     {"2021-11-01", "", "no", "Jeg snakker litt norsk nå! Det er vanskelig, men gøy 🇳🇴"},
-    {"2022-03-01", "", "en", "My Norwegian is finally good enough to complain about the weather. Full integration achieved."},
+    {"2022-03-01", "", "en",
+     "My Norwegian is finally good enough to complain about the weather. Full integration achieved."},
 };
 constexpr FactTweet k_f07[] = {
     {"", "", "en", "If the data behind a paper aren't public, I read it as a draft. #openscience"},
@@ -376,18 +403,26 @@ constexpr FactTweet k_f08[] = {
     {"", "", "en", "@@ I do everything in R, even my household budget. No regrets."},
 };
 constexpr FactTweet k_f09[] = {
-    {"2019-04-01", "2019-05-31", "en", "mayflyr 0.1 is out! A tiny R package for tidying river insect survey data: {link:https://github.com/adafield/mayflyr}"},
+    {"2019-04-01", "2019-05-31", "en",
+     "mayflyr 0.1 is out! A tiny R package for tidying river insect survey data: "
+     "{link:https://github.com/adafield/mayflyr}"},
     {"2019-06-01", "", "en", "Merged four pull requests into mayflyr this weekend. Contributors are the best people 💚"},
-    {"2020-06-01", "", "en", "mayflyr can now read the old paper survey forms too. Years of scanned sheets, finally usable #rstats"},
+    {"2020-06-01", "", "en",
+     "mayflyr can now read the old paper survey forms too. Years of scanned sheets, finally usable #rstats"},
 };
 constexpr FactTweet k_f10[] = {
     {"", "", "en", "My wee brother {@callum_field} sent a photo of orcas from the ferry deck. Jealous forever 🐋"},
-    {"", "", "en", "Callum says the crossing to Orkney was \"a bit lively\". He means six-metre waves. He works on those ferries, he'd know."},
-    {"2021-10-01", "", "en", "My brother Callum visited Bergen and declared the fjords \"basically Orkney with taller hills\"."},
+    {"", "", "en",
+     "Callum says the crossing to Orkney was \"a bit lively\". He means six-metre waves. He works on those ferries, "
+     "he'd know."},
+    {"2021-10-01", "", "en",
+     "My brother Callum visited Bergen and declared the fjords \"basically Orkney with taller hills\"."},
 };
 constexpr FactTweet k_f11[] = {
-    {"2016-01-01", "2017-10-31", "en", "Thesis chapter 3 is done. Two more to go before I can leave Aberdeen with a PhD 📚"},
-    {"2017-11-01", "2017-12-15", "en", "I passed my viva! Dr Field, freshwater ecology, University of Aberdeen, class of 2017 🎓"},
+    {"2016-01-01", "2017-10-31", "en",
+     "Thesis chapter 3 is done. Two more to go before I can leave Aberdeen with a PhD 📚"},
+    {"2017-11-01", "2017-12-15", "en",
+     "I passed my viva! Dr Field, freshwater ecology, University of Aberdeen, class of 2017 🎓"},
     {"2019-01-01", "", "en", "Found my old Aberdeen PhD notebooks in a box. So many wet pages, so many mayflies."},
 };
 constexpr FactTweet k_f12[] = {
@@ -396,9 +431,13 @@ constexpr FactTweet k_f12[] = {
     {"2021-10-01", "", "en", "Found a folk session in Bergen! Norwegian fiddle tunes are wonderfully strange 🎻"},
 };
 constexpr FactTweet k_f13[] = {
-    {"2019-09-01", "2019-12-31", "en", "Decided: no more flying. Trains and ferries from now on 🚆 Slower, but the views are better."},
-    {"2020-01-01", "", "en", "Edinburgh to a conference in Vienna by train in a day and a half. Wrote most of a paper on the way."},
-    {"2021-08-01", "2021-09-30", "en", "Moved to Norway the flight-free way: three days of trains via London, Hamburg and Oslo, with a very confused dog."},
+    {"2019-09-01", "2019-12-31", "en",
+     "Decided: no more flying. Trains and ferries from now on 🚆 Slower, but the views are better."},
+    {"2020-01-01", "", "en",
+     "Edinburgh to a conference in Vienna by train in a day and a half. Wrote most of a paper on the way."},
+    {"2021-08-01", "2021-09-30", "en",
+     "Moved to Norway the flight-free way: three days of trains via London, Hamburg and Oslo, with a very confused "
+     "dog."},
 };
 constexpr FactTweet k_f14[] = {
     {"", "", "en", "A dipper bobbing on a rock in the middle of the rapids. Favourite bird, no contest 🐦"},
@@ -429,20 +468,24 @@ constexpr FactTweet k_f19[] = {
     {"", "", "en", "@@ start with Moominvalley in November, then read everything else Tove Jansson wrote"},
 };
 constexpr FactTweet k_f20[] = {
-    {"2018-01-01", "", "en", "First lecture of my stats course today. 140 undergraduates and only one asked whether it's on the exam."},
-    {"2018-01-01", "", "en", "Marking stats coursework: someone drew a confidence interval as a little cartoon bridge. Full marks for style."},
+    {"2018-01-01", "", "en",
+     "First lecture of my stats course today. 140 undergraduates and only one asked whether it's on the exam."},
+    {"2018-01-01", "", "en",
+     "Marking stats coursework: someone drew a confidence interval as a little cartoon bridge. Full marks for style."},
 };
 constexpr FactTweet k_f21[] = {
     {"", "", "en", "Stop reporting p = 0.049 like it's a miracle. Show me the effect size and its interval."},
     {"", "", "en", "Unpopular opinion in my department: we should ban the word \"significant\" for a year."},
 };
 constexpr FactTweet k_f22[] = {
-    {"2016-02-29", "2016-02-29", "en", "It's my actual birthday! Only happens every four years, so technically I'm eight 🎂"},
+    {"2016-02-29", "2016-02-29", "en",
+     "It's my actual birthday! Only happens every four years, so technically I'm eight 🎂"},
     {"2020-02-29", "2020-02-29", "en", "Leap day birthday again 🎉 Cake for breakfast is the rule."},
     {"2024-02-29", "2024-02-29", "en", "Birthday number... ten? Leap-year maths is the best maths 🎂"},
 };
 constexpr FactTweet k_f23[] = {
-    {"2017-06-01", "", "en", "Inês showed me her favourite building in Porto today. Architects notice everything the rest of us walk past."},
+    {"2017-06-01", "", "en",
+     "Inês showed me her favourite building in Porto today. Architects notice everything the rest of us walk past."},
     {"2022-07-01", "2022-07-31", "en", "Inês and I got married today in Porto 💍 Small wedding, enormous cake."},
     {"2022-08-01", "", "pt", "A minha mulher diz que o meu português está a melhorar. Obrigada, Inês! ❤️"},
 };

@@ -64,7 +64,7 @@ std::span<const std::string_view> tags();
 std::span<const std::string_view> link_intros();
 std::span<const std::string_view> links();
 std::span<const Text> non_latin();
-std::span<const Text> non_latin_after_move();  // name Bergen / Norwegian: only after k_move_date
+std::span<const Text> non_latin_after_move();      // name Bergen / Norwegian: only after k_move_date
 std::span<const std::string_view> escape_heavy();  // texts full of & < >
 std::span<const std::string_view> learned();
 std::span<const std::string_view> emoji_only();

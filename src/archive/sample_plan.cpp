@@ -14,7 +14,12 @@ namespace {
 class Planner {
  public:
   Planner(Plan& p, Rng& rng, Window w, bool modern, double note_fraction, double media_fraction)
-      : m_p(p), m_rng(rng), m_w(w), m_modern(modern), m_note_fraction(note_fraction), m_media_fraction(media_fraction) {}
+      : m_p(p),
+        m_rng(rng),
+        m_w(w),
+        m_modern(modern),
+        m_note_fraction(note_fraction),
+        m_media_fraction(media_fraction) {}
 
   void run(size_t n) {
     m_p.n = n;
@@ -40,7 +45,8 @@ class Planner {
  private:
   void timestamps() {
     // Activity grows over the years and follows a daily rhythm (UTC).
-    static constexpr int k_hour_weight[24] = {1, 1, 1, 1, 1, 2, 4, 7, 9, 8, 7, 6, 8, 7, 6, 7, 8, 9, 10, 11, 10, 8, 5, 2};
+    static constexpr int k_hour_weight[24] = {1, 1, 1, 1, 1, 2, 4,  7,  9,  8, 7, 6,
+                                              8, 7, 6, 7, 8, 9, 10, 11, 10, 8, 5, 2};
     int total = 0;
     for (int w : k_hour_weight) total += w;
     int64_t span_days = std::max<int64_t>(1, (m_w.end_ms + 1 - m_w.start_ms) / k_day_ms);
@@ -51,7 +57,8 @@ class Planner {
       int h = 0;
       while (r >= k_hour_weight[h]) r -= k_hour_weight[h++];
       auto day = static_cast<int64_t>(static_cast<double>(span_days) * std::pow(m_rng.real(), 0.8));
-      t = std::min(m_w.end_ms, m_w.start_ms + day * k_day_ms + h * k_hour_ms + static_cast<int64_t>(m_rng.below(k_hour_ms)));
+      t = std::min(m_w.end_ms,
+                   m_w.start_ms + day * k_day_ms + h * k_hour_ms + static_cast<int64_t>(m_rng.below(k_hour_ms)));
     }
     std::sort(ms.begin(), ms.end());
     for (size_t k = 1; k < ms.size(); ++k)
@@ -87,7 +94,8 @@ class Planner {
         p.kind[i] = Kind::quote;
       } else if (r < 0.46 && i > 0) {  // a later reply to one of her own older tweets
         for (int t = 0; t < 5; ++t) {
-          size_t q = static_cast<size_t>(m_rng.between(static_cast<int64_t>(i > 40 ? i - 40 : 0), static_cast<int64_t>(i - 1)));
+          size_t q = static_cast<size_t>(
+              m_rng.between(static_cast<int64_t>(i > 40 ? i - 40 : 0), static_cast<int64_t>(i - 1)));
           if (p.kind[q] != Kind::retweet) {
             p.kind[i] = Kind::self_reply;
             p.parent[i] = static_cast<int32_t>(q);
@@ -155,7 +163,8 @@ class Planner {
     std::vector<uint32_t> eligible;
     for (size_t i = 0; i < p.n; ++i)
       if (p.kind[i] != Kind::retweet && !(p.flags[i] & k_f_note)) eligible.push_back(static_cast<uint32_t>(i));
-    size_t want = std::min(eligible.size(), static_cast<size_t>(std::llround(m_media_fraction * static_cast<double>(p.n))));
+    size_t want =
+        std::min(eligible.size(), static_cast<size_t>(std::llround(m_media_fraction * static_cast<double>(p.n))));
     for (size_t k = 0; k < want; ++k) {  // partial Fisher-Yates
       size_t j = k + m_rng.below(eligible.size() - k);
       std::swap(eligible[k], eligible[j]);

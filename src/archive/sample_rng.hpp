@@ -34,9 +34,7 @@ class Rng {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
-  uint64_t below(uint64_t n) {
-    return n == 0 ? 0 : static_cast<uint64_t>((static_cast<U128>(next()) * n) >> 64);
-  }
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : static_cast<uint64_t>((static_cast<U128>(next()) * n) >> 64); }
   int64_t between(int64_t lo, int64_t hi) {  // inclusive
     return hi <= lo ? lo : lo + static_cast<int64_t>(below(static_cast<uint64_t>(hi - lo) + 1));
   }

@@ -73,9 +73,10 @@ void TextBuilder::text(std::string_view s) {
   size_t last = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '#') continue;
-    unsigned char prev = i > 0 ? static_cast<unsigned char>(s[i - 1])
-                               : (full.empty() ? ' ' : static_cast<unsigned char>(full.back()));
-    if (ascii_word(prev) || prev == '&' || ((prev & 0xC0) == 0x80 && i >= 2 && latin_lead(static_cast<unsigned char>(s[i - 2]))))
+    unsigned char prev =
+        i > 0 ? static_cast<unsigned char>(s[i - 1]) : (full.empty() ? ' ' : static_cast<unsigned char>(full.back()));
+    if (ascii_word(prev) || prev == '&' ||
+        ((prev & 0xC0) == 0x80 && i >= 2 && latin_lead(static_cast<unsigned char>(s[i - 2]))))
       continue;
     size_t j = i + 1;
     bool letter = false;

@@ -30,7 +30,8 @@ Civil civil_from_days(int64_t z) {
 }
 
 constexpr std::string_view k_wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-constexpr std::string_view k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::string_view k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 }  // namespace
 
@@ -75,8 +76,8 @@ std::string tw_date(int64_t ms) {
 std::string iso(int64_t ms, bool with_ms) {
   Clock k = clock_of(ms);
   char buf[48];
-  int n = with_ms ? std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", static_cast<long long>(k.c.y),
-                                  k.c.m, k.c.d, k.h, k.mi, k.s, k.ms)
+  int n = with_ms ? std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+                                  static_cast<long long>(k.c.y), k.c.m, k.c.d, k.h, k.mi, k.s, k.ms)
                   : std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(k.c.y),
                                   k.c.m, k.c.d, k.h, k.mi, k.s);
   return std::string(buf, static_cast<size_t>(n));

@@ -37,8 +37,11 @@ json note_truth_entry(const TweetInfo& info) {
 }
 
 json deleted_truth_entry(const TweetInfo& info, int64_t deleted_at) {
-  return {{"id", info.id}, {"created_at", info.created_at}, {"deleted_at", iso(deleted_at, false)},
-          {"text", info.expected}, {"deleted", true}};
+  return {{"id", info.id},
+          {"created_at", info.created_at},
+          {"deleted_at", iso(deleted_at, false)},
+          {"text", info.expected},
+          {"deleted", true}};
 }
 
 json make_truth(const SampleOptions& opt, const Context& ctx, TruthParts&& in) {

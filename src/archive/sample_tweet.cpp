@@ -19,13 +19,19 @@ std::string random_chars(Rng& rng, std::string_view alphabet, size_t n) {
   return s;
 }
 
-constexpr std::string_view k_src_iphone = "<a href=\"http://twitter.com/download/iphone\" rel=\"nofollow\">Twitter for iPhone</a>";
-constexpr std::string_view k_src_android = "<a href=\"http://twitter.com/download/android\" rel=\"nofollow\">Twitter for Android</a>";
+constexpr std::string_view k_src_iphone =
+    "<a href=\"http://twitter.com/download/iphone\" rel=\"nofollow\">Twitter for iPhone</a>";
+constexpr std::string_view k_src_android =
+    "<a href=\"http://twitter.com/download/android\" rel=\"nofollow\">Twitter for Android</a>";
 constexpr std::string_view k_src_web_client = "<a href=\"http://twitter.com\" rel=\"nofollow\">Twitter Web Client</a>";
-constexpr std::string_view k_src_web_app = "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>";
-constexpr std::string_view k_src_tweetdeck = "<a href=\"https://about.twitter.com/products/tweetdeck\" rel=\"nofollow\">TweetDeck</a>";
-constexpr std::string_view k_sources_old[] = {k_src_iphone, k_src_web_client, k_src_tweetdeck, k_src_android, k_src_iphone};
-constexpr std::string_view k_sources_new[] = {k_src_iphone, k_src_web_app, k_src_tweetdeck, k_src_android, k_src_iphone};
+constexpr std::string_view k_src_web_app =
+    "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>";
+constexpr std::string_view k_src_tweetdeck =
+    "<a href=\"https://about.twitter.com/products/tweetdeck\" rel=\"nofollow\">TweetDeck</a>";
+constexpr std::string_view k_sources_old[] = {k_src_iphone, k_src_web_client, k_src_tweetdeck, k_src_android,
+                                              k_src_iphone};
+constexpr std::string_view k_sources_new[] = {k_src_iphone, k_src_web_app, k_src_tweetdeck, k_src_android,
+                                              k_src_iphone};
 
 }  // namespace
 
@@ -234,8 +240,10 @@ void TweetFactory::marked(TextBuilder& tb, Rng& rng, std::string_view s) {
     } else if (tag.starts_with("@")) {
       size_t u = 0;
       while (u < users.size() && users[u].handle != tag.substr(1)) ++u;
-      if (u < users.size()) tb.mention(users[u].handle, users[u].name, m_ctx.user_ids[u]);
-      else tb.plain(tag);
+      if (u < users.size())
+        tb.mention(users[u].handle, users[u].name, m_ctx.user_ids[u]);
+      else
+        tb.plain(tag);
     } else {
       tb.plain(s.substr(open, close - open + 1));
     }
@@ -293,7 +301,8 @@ std::string TweetFactory::original(TextBuilder& tb, Rng& rng, int64_t ms) {
       case 3: text = "Happy " + std::string(k_wdays_long[clock_of(ms).wday]) + "! Plan for today: " + act + "."; break;
       case 4: text = "Quiet day of " + act + " " + std::string(rng.pick(persona::emoji())); break;
       default:
-        text = std::string(rng.pick(ms < m_ctx.move_ms ? persona::weather_before_move() : persona::weather_after_move()));
+        text =
+            std::string(rng.pick(ms < m_ctx.move_ms ? persona::weather_before_move() : persona::weather_after_move()));
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     tb.text(text);
@@ -302,7 +311,8 @@ std::string TweetFactory::original(TextBuilder& tb, Rng& rng, int64_t ms) {
     tb.plain(" ");
     tb.url(tco(rng), std::string(rng.pick(persona::links())));
   } else if (r < 0.54) {
-    std::string text = "Unpopular opinion: " + std::string(rng.pick(persona::takes())) + " " + std::string(rng.pick(persona::tags()));
+    std::string text =
+        "Unpopular opinion: " + std::string(rng.pick(persona::takes())) + " " + std::string(rng.pick(persona::tags()));
     while (text.back() == ' ') text.pop_back();
     tb.text(text);
   } else if (r < 0.62) {
@@ -316,7 +326,8 @@ std::string TweetFactory::original(TextBuilder& tb, Rng& rng, int64_t ms) {
     auto l = persona::learned();
     size_t a = rng.below(l.size()), b = (a + 1 + rng.below(l.size() - 1)) % l.size(), c = a;
     while (c == a || c == b) c = rng.below(l.size());
-    tb.text("Things I learned this week:\n- " + std::string(l[a]) + "\n- " + std::string(l[b]) + "\n- " + std::string(l[c]));
+    tb.text("Things I learned this week:\n- " + std::string(l[a]) + "\n- " + std::string(l[b]) + "\n- " +
+            std::string(l[c]));
   } else if (r < 0.79) {
     tb.text(rng.pick(persona::emoji_only()));
     return "und";
@@ -324,7 +335,8 @@ std::string TweetFactory::original(TextBuilder& tb, Rng& rng, int64_t ms) {
     marked(tb, rng, rng.pick(persona::with_entities_after_emoji()));
   } else {
     static constexpr std::string_view k_adj[] = {"rainy", "quiet", "long", "cold"};
-    tb.text("Question for the timeline: what's your favourite way to spend a " + std::string(k_adj[rng.below(4)]) + " weekend?");
+    tb.text("Question for the timeline: what's your favourite way to spend a " + std::string(k_adj[rng.below(4)]) +
+            " weekend?");
   }
   return "en";
 }
@@ -365,8 +377,8 @@ void TweetFactory::note(TextBuilder& tb, Rng& rng, const TweetSpec& s, const std
     tb.url(tco(rng), "https://twitter.com/i/web/status/" + sid);
   }
   int64_t sec_ms = s.ms / 1000 * 1000;
-  std::string nid = u64_str(static_cast<uint64_t>(
-      snowflake(sec_ms + static_cast<int64_t>(rng.below(static_cast<uint64_t>(s.ms % 1000) + 1)), worker_low(rng, k_w_note))));
+  std::string nid = u64_str(static_cast<uint64_t>(snowflake(
+      sec_ms + static_cast<int64_t>(rng.below(static_cast<uint64_t>(s.ms % 1000) + 1)), worker_low(rng, k_w_note))));
   std::string stamp = iso(sec_ms, true);
   info.note = true;
   info.note_id = nid;
@@ -404,7 +416,8 @@ TweetSpec spec_for(const Context& ctx, size_t i, Rng& rng) {
   s.fact_tpl = p.fact_tpl[i];
   s.note_first = p.note_first[i];
   if (s.kind == Kind::quote && i > 0) {
-    size_t q = static_cast<size_t>(rng.between(static_cast<int64_t>(i > 300 ? i - 300 : 0), static_cast<int64_t>(i - 1)));
+    size_t q =
+        static_cast<size_t>(rng.between(static_cast<int64_t>(i > 300 ? i - 300 : 0), static_cast<int64_t>(i - 1)));
     if (p.kind[q] != Kind::retweet) s.quoted_id = p.id(q);
   }
   return s;

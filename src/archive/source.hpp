@@ -21,9 +21,9 @@ class EntryReader {
 };
 
 struct Entry {
-  std::string name;            // e.g. "data/tweets.js", relative to the archive's top
-  std::uint64_t size = 0;      // uncompressed
-  std::uint64_t stored = 0;    // bytes on disk (compressed size for a zip)
+  std::string name;          // e.g. "data/tweets.js", relative to the archive's top
+  std::uint64_t size = 0;    // uncompressed
+  std::uint64_t stored = 0;  // bytes on disk (compressed size for a zip)
 };
 
 class ArchiveSource {

@@ -67,8 +67,8 @@ std::string expand_text(std::string_view full, std::vector<Link>& links) {
   std::sort(links.begin(), links.end(), [](const Link& a, const Link& b) { return a.start < b.start; });
   std::string out;
   out.reserve(full.size() + links.size() * 40);
-  size_t done = 0;     // bytes of `full` already emitted
-  size_t cp_pos = 0;   // code point index at byte `byte_pos`
+  size_t done = 0;    // bytes of `full` already emitted
+  size_t cp_pos = 0;  // code point index at byte `byte_pos`
   size_t byte_pos = 0;
   std::uint64_t last_start = UINT64_MAX;
   for (const Link& l : links) {
@@ -219,7 +219,8 @@ Result<Tweet> parse_tweet(dom::parser& parser, std::string_view json, size_t cap
   if (reply_user.empty()) reply_user = str_or(t, "in_reply_to_user_id");
   if (!reply_to.empty()) tw.in_reply_to = std::string(reply_to);
   if (!reply_user.empty()) tw.in_reply_to_user_id = std::string(reply_user);
-  if (std::string_view sn = str_or(t, "in_reply_to_screen_name"); !sn.empty()) tw.in_reply_to_screen_name = std::string(sn);
+  if (std::string_view sn = str_or(t, "in_reply_to_screen_name"); !sn.empty())
+    tw.in_reply_to_screen_name = std::string(sn);
 
   if (full.starts_with("RT @"))
     tw.kind = TweetKind::retweet;
@@ -231,8 +232,10 @@ Result<Tweet> parse_tweet(dom::parser& parser, std::string_view json, size_t cap
 
   tw.raw.resize(json.size());
   size_t len = 0;
-  if (simdjson::minify(json.data(), json.size(), tw.raw.data(), len) != simdjson::SUCCESS) tw.raw.assign(json);
-  else tw.raw.resize(len);
+  if (simdjson::minify(json.data(), json.size(), tw.raw.data(), len) != simdjson::SUCCESS)
+    tw.raw.assign(json);
+  else
+    tw.raw.resize(len);
   return tw;
 }
 

@@ -88,7 +88,9 @@ Result<std::string_view> YtdReader::next() {
   if (m_finished) return std::string_view{};
   auto ws = skip_ws();
   if (!ws) return std::unexpected(ws.error());
-  if (!*ws) return malformed(m_started ? "the JSON array is not closed (truncated file?)" : "the file ends before its JSON array");
+  if (!*ws)
+    return malformed(m_started ? "the JSON array is not closed (truncated file?)"
+                               : "the file ends before its JSON array");
   if (!m_started) {
     if (m_buf[m_pos] != '[') return malformed("expected a JSON array after the prefix");
     ++m_pos;

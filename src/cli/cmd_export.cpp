@@ -45,8 +45,10 @@ ORDER BY created_at, id)sql");
     line += ",\"text\":";
     util::append_json_string(line, st->column_text(3));
     line += ",\"in_reply_to\":";
-    if (st->column_is_null(4)) line += "null";
-    else util::append_json_string(line, st->column_text(4));
+    if (st->column_is_null(4))
+      line += "null";
+    else
+      util::append_json_string(line, st->column_text(4));
     line += ",\"urls\":" + st->column_text(5) + ",\"mentions\":" + st->column_text(6);
     line += st->column_int(7) ? ",\"deleted\":true}\n" : ",\"deleted\":false}\n";
     std::fwrite(line.data(), 1, line.size(), stdout);

@@ -30,20 +30,26 @@ void register_ingest(CLI::App& app, const GlobalOptions& g, Runner& run) {
       if (!rep) return std::unexpected(rep.error());
       if (json_out) {
         nlohmann::json j = {{"account", {{"username", rep->username}, {"account_id", rep->account_id}}},
-                            {"tweets_seen", rep->tweets_seen},   {"tweets_added", rep->tweets_added},
-                            {"deleted_seen", rep->deleted_seen}, {"deleted_added", rep->deleted_added},
-                            {"notes_seen", rep->notes_seen},     {"notes_merged", rep->notes_merged},
-                            {"likes_seen", rep->likes_seen},     {"likes_added", rep->likes_added},
-                            {"bytes", rep->bytes},               {"seconds", rep->seconds},
+                            {"tweets_seen", rep->tweets_seen},
+                            {"tweets_added", rep->tweets_added},
+                            {"deleted_seen", rep->deleted_seen},
+                            {"deleted_added", rep->deleted_added},
+                            {"notes_seen", rep->notes_seen},
+                            {"notes_merged", rep->notes_merged},
+                            {"likes_seen", rep->likes_seen},
+                            {"likes_added", rep->likes_added},
+                            {"bytes", rep->bytes},
+                            {"seconds", rep->seconds},
                             {"files", rep->files}};
         std::printf("%s\n", j.dump().c_str());
       } else {
-        std::printf("imported @%s: %llu tweets (%llu new), %llu deleted (%llu new), %llu of %llu note tweets merged, "
-                    "%llu likes (%llu new) in %.2f s\n",
-                    rep->username.c_str(), (unsigned long long)rep->tweets_seen, (unsigned long long)rep->tweets_added,
-                    (unsigned long long)rep->deleted_seen, (unsigned long long)rep->deleted_added,
-                    (unsigned long long)rep->notes_merged, (unsigned long long)rep->notes_seen,
-                    (unsigned long long)rep->likes_seen, (unsigned long long)rep->likes_added, rep->seconds);
+        std::printf(
+            "imported @%s: %llu tweets (%llu new), %llu deleted (%llu new), %llu of %llu note tweets merged, "
+            "%llu likes (%llu new) in %.2f s\n",
+            rep->username.c_str(), (unsigned long long)rep->tweets_seen, (unsigned long long)rep->tweets_added,
+            (unsigned long long)rep->deleted_seen, (unsigned long long)rep->deleted_added,
+            (unsigned long long)rep->notes_merged, (unsigned long long)rep->notes_seen,
+            (unsigned long long)rep->likes_seen, (unsigned long long)rep->likes_added, rep->seconds);
       }
       return {};
     };

@@ -17,8 +17,8 @@ Result<nlohmann::json> collect_status(store::Workspace& ws) {
   auto row = acc->step();
   if (!row) return std::unexpected(row.error());
   if (*row)
-    j["account"] = {{"username", acc->column_text(0)}, {"account_id", acc->column_text(1)},
-                    {"display_name", acc->column_text(2)}};
+    j["account"] = {
+        {"username", acc->column_text(0)}, {"account_id", acc->column_text(1)}, {"display_name", acc->column_text(2)}};
   else
     j["account"] = nullptr;
   // `original` counts quotes too and `replies` counts self-replies, so original + replies +
@@ -39,11 +39,10 @@ FROM tweets WHERE deleted = 0)sql");
   auto likes = db.query_int("SELECT COUNT(*) FROM likes");
   auto imports = db.query_int("SELECT COUNT(*) FROM imports");
   if (!deleted || !likes || !imports) return std::unexpected(Error{ErrorKind::failed, "database", db.errmsg(), {}});
-  j["tweets"] = {{"total", st->column_int(0)},        {"original", st->column_int(1)},
-                 {"replies", st->column_int(2)},      {"self_replies", st->column_int(3)},
-                 {"retweets", st->column_int(4)},     {"quotes", st->column_int(5)},
-                 {"with_media", st->column_int(6)},   {"notes_merged", st->column_int(7)},
-                 {"deleted", *deleted}};
+  j["tweets"] = {
+      {"total", st->column_int(0)},        {"original", st->column_int(1)},     {"replies", st->column_int(2)},
+      {"self_replies", st->column_int(3)}, {"retweets", st->column_int(4)},     {"quotes", st->column_int(5)},
+      {"with_media", st->column_int(6)},   {"notes_merged", st->column_int(7)}, {"deleted", *deleted}};
   j["likes"] = *likes;
   j["imports"] = *imports;
   return j;

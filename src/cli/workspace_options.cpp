@@ -9,6 +9,8 @@ store::WorkspaceOptions GlobalOptions::workspace_options() const {
   return o;
 }
 
-Result<store::Workspace> open_workspace(const GlobalOptions& g) { return store::Workspace::open(g.workspace_options()); }
+Result<store::Workspace> open_workspace(const GlobalOptions& g) {
+  return store::Workspace::open(g.workspace_options());
+}
 
 }  // namespace knowthy::cli

@@ -59,7 +59,8 @@ Result<Config> load_config(const std::filesystem::path& path) {
                      "fix the file, or delete it and run `knowthy init` to write the defaults");
   }
   Status s;
-  if (s = read_value(t, "import", "show_progress", cfg.import.show_progress, path); !s) return std::unexpected(s.error());
+  if (s = read_value(t, "import", "show_progress", cfg.import.show_progress, path); !s)
+    return std::unexpected(s.error());
   int64_t batch_size = cfg.extract.batch_size;
   if (s = read_value(t, "extract", "batch_size", batch_size, path); !s) return std::unexpected(s.error());
   if (batch_size < 1 || batch_size > 10000)

@@ -69,7 +69,8 @@ Result<Db> Db::open(const std::filesystem::path& path) {
   }();
   (void)k_configured;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db;
   db.m_db.reset(raw);
   if (rc != SQLITE_OK) {
@@ -94,8 +95,8 @@ Status Db::exec(std::string_view sql) {
 
 Result<Stmt> Db::prepare(std::string_view sql) {
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v3(m_db.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
-      SQLITE_OK)
+  if (sqlite3_prepare_v3(m_db.get(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                         nullptr) != SQLITE_OK)
     return db_error(m_db.get(), "prepare");
   return Stmt(st);
 }

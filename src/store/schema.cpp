@@ -81,8 +81,9 @@ Status migrate(Db& db) {
   auto current = db.query_int("PRAGMA user_version");
   if (!current) return std::unexpected(current.error());
   if (*current > schema_version())
-    return fail("database", "schema version " + std::to_string(*current) + " is newer than this knowthy (" +
-                                std::to_string(schema_version()) + ")",
+    return fail("database",
+                "schema version " + std::to_string(*current) + " is newer than this knowthy (" +
+                    std::to_string(schema_version()) + ")",
                 "upgrade knowthy");
   for (int v = static_cast<int>(*current); v < schema_version(); ++v) {
     auto tx = Transaction::begin(db);

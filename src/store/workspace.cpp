@@ -31,10 +31,10 @@ Result<Workspace> Workspace::open(const WorkspaceOptions& opt) {
   ws.m_dir = resolve_workspace_dir(opt);
   if (!opt.allow_in_git) {
     if (auto top = enclosing_git_work_tree(ws.m_dir))
-      return bad_input("workspace " + ws.m_dir.string(),
-                       "it is inside the git work tree " + top->string() +
-                           ", where archive content could end up committed",
-                       "choose another folder with --workspace or $KNOWTHY_HOME, or pass --allow-in-git");
+      return bad_input(
+          "workspace " + ws.m_dir.string(),
+          "it is inside the git work tree " + top->string() + ", where archive content could end up committed",
+          "choose another folder with --workspace or $KNOWTHY_HOME, or pass --allow-in-git");
   }
   std::error_code ec;
   ws.m_created = !fs::exists(ws.m_dir / "knowthy.db", ec);
@@ -43,14 +43,17 @@ Result<Workspace> Workspace::open(const WorkspaceOptions& opt) {
   ::umask(077);  // everything this process writes holds personal data
   if (auto s = util::make_private_dir(ws.m_dir); !s) return std::unexpected(s.error());
   if (!fs::exists(ws.config_path(), ec)) {
-    if (auto s = util::write_file_atomic(ws.config_path(), default_config_text()); !s) return std::unexpected(s.error());
+    if (auto s = util::write_file_atomic(ws.config_path(), default_config_text()); !s)
+      return std::unexpected(s.error());
   }
   auto db = Db::open(ws.db_path());
   if (!db) return std::unexpected(db.error());
   ws.m_db = std::move(*db);
   // Bigger pages hold whole tweet rows (raw JSON is ~1 KB) with less overflow and B-tree overhead;
   // page_size only takes effect on a new database.
-  if (auto s = ws.m_db.exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !s)
+  if (auto s = ws.m_db.exec(
+          "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+      !s)
     return std::unexpected(s.error());
   if (auto s = migrate(ws.m_db); !s) return std::unexpected(s.error());
   for (const char* f : {"knowthy.db", "knowthy.db-wal", "knowthy.db-shm"}) {

@@ -8,8 +8,12 @@ namespace knowthy::util {
 using clock = std::chrono::steady_clock;
 
 Progress::Progress(std::string label, std::uint64_t total, std::string unit, bool enabled)
-    : m_label(std::move(label)), m_unit(std::move(unit)), m_total(total),
-      m_enabled(enabled && ::isatty(STDERR_FILENO)), m_start(clock::now()), m_last(m_start) {}
+    : m_label(std::move(label)),
+      m_unit(std::move(unit)),
+      m_total(total),
+      m_enabled(enabled && ::isatty(STDERR_FILENO)),
+      m_start(clock::now()),
+      m_last(m_start) {}
 
 Progress::~Progress() { finish(); }
 

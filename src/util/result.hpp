@@ -7,9 +7,9 @@
 namespace knowthy {
 
 enum class ErrorKind {
-  failed,      // the operation failed (exit 1)
-  bad_input,   // bad usage or bad input (exit 2)
-  locked,      // another loop run holds the lock (exit 75)
+  failed,     // the operation failed (exit 1)
+  bad_input,  // bad usage or bad input (exit 2)
+  locked,     // another loop run holds the lock (exit 75)
 };
 
 struct Error {

@@ -99,10 +99,14 @@ std::string cp_slice(const std::string& s, const json& indices) {
 std::string unescape(std::string s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s.compare(i, 5, "&amp;") == 0) out += '&', i += 4;
-    else if (s.compare(i, 4, "&lt;") == 0) out += '<', i += 3;
-    else if (s.compare(i, 4, "&gt;") == 0) out += '>', i += 3;
-    else out += s[i];
+    if (s.compare(i, 5, "&amp;") == 0)
+      out += '&', i += 4;
+    else if (s.compare(i, 4, "&lt;") == 0)
+      out += '<', i += 3;
+    else if (s.compare(i, 4, "&gt;") == 0)
+      out += '>', i += 3;
+    else
+      out += s[i];
   }
   return out;
 }
@@ -135,7 +139,8 @@ std::string iso_of(const std::string& d) {
   static const std::string months = "JanFebMarAprMayJunJulAugSepOctNovDec";
   int mon = static_cast<int>(months.find(d.substr(4, 3)) / 3 + 1);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%s-%02d-%sT%sZ", d.substr(26, 4).c_str(), mon, d.substr(8, 2).c_str(), d.substr(11, 8).c_str());
+  std::snprintf(buf, sizeof buf, "%s-%02d-%sT%sZ", d.substr(26, 4).c_str(), mon, d.substr(8, 2).c_str(),
+                d.substr(11, 8).c_str());
   return buf;
 }
 
@@ -267,7 +272,8 @@ TEST_F(SampleArchiveTest, TruthMatchesRecordsAndEntitiesSliceTheEscapedText) {
     ASSERT_TRUE(created.ends_with(".000Z"));
     auto nid = std::stoull(n["noteTweetId"].get<std::string>());
     EXPECT_EQ(iso_of_ms(static_cast<std::int64_t>(nid >> 22) + k_epoch_ms), created.substr(0, 19) + "Z");
-    notes.insert({created.substr(0, 19) + "Z", {n["noteTweetId"].get<std::string>(), n["core"]["text"].get<std::string>()}});
+    notes.insert(
+        {created.substr(0, 19) + "Z", {n["noteTweetId"].get<std::string>(), n["core"]["text"].get<std::string>()}});
   }
 
   std::map<std::string, json> by_id;
@@ -298,10 +304,13 @@ TEST_F(SampleArchiveTest, TruthMatchesRecordsAndEntitiesSliceTheEscapedText) {
       EXPECT_EQ(full.find('<'), std::string::npos);
       EXPECT_EQ(full.find('>'), std::string::npos);
       for (size_t p = full.find('&'); p != std::string::npos; p = full.find('&', p + 1))
-        EXPECT_TRUE(full.compare(p, 5, "&amp;") == 0 || full.compare(p, 4, "&lt;") == 0 || full.compare(p, 4, "&gt;") == 0);
+        EXPECT_TRUE(full.compare(p, 5, "&amp;") == 0 || full.compare(p, 4, "&lt;") == 0 ||
+                    full.compare(p, 4, "&gt;") == 0);
       const auto& e = t["entities"];
-      for (const auto& h : e["hashtags"]) EXPECT_EQ(cp_slice(full, h["indices"]), "#" + h["text"].get<std::string>()) << full;
-      for (const auto& m : e["user_mentions"]) EXPECT_EQ(cp_slice(full, m["indices"]), "@" + m["screen_name"].get<std::string>()) << full;
+      for (const auto& h : e["hashtags"])
+        EXPECT_EQ(cp_slice(full, h["indices"]), std::string("#").append(h["text"].get<std::string>())) << full;
+      for (const auto& m : e["user_mentions"])
+        EXPECT_EQ(cp_slice(full, m["indices"]), std::string("@").append(m["screen_name"].get<std::string>())) << full;
       for (const auto& u : e["urls"]) {
         EXPECT_EQ(cp_slice(full, u["indices"]), u["url"].get<std::string>()) << full;
         EXPECT_TRUE(u["url"].get<std::string>().starts_with("https://t.co/"));
@@ -334,7 +343,8 @@ TEST_F(SampleArchiveTest, TruthMatchesRecordsAndEntitiesSliceTheEscapedText) {
       std::string expected;
       std::string key = created;
       std::string stripped = full;  // a note tweet may end in "… https://t.co/XXXXXXXXXX"
-      if (stripped.size() > 24 && stripped.compare(stripped.size() - 24, 14, " https://t.co/") == 0) stripped.resize(stripped.size() - 24);
+      if (stripped.size() > 24 && stripped.compare(stripped.size() - 24, 14, " https://t.co/") == 0)
+        stripped.resize(stripped.size() - 24);
       if (stripped.ends_with("…") && notes.count(key)) {
         size_t lead = 0;  // the reply's leading "@user " mentions
         while (lead < stripped.size() && stripped[lead] == '@') {
@@ -361,7 +371,8 @@ TEST_F(SampleArchiveTest, TruthMatchesRecordsAndEntitiesSliceTheEscapedText) {
       EXPECT_EQ(tt["text"].get<std::string>(), expected) << id;
       EXPECT_EQ(tt["kind"], kind) << id;
       EXPECT_EQ(tt["created_at"], created);
-      EXPECT_EQ(tt["in_reply_to"], t.contains("in_reply_to_status_id_str") ? t["in_reply_to_status_id_str"] : json(nullptr));
+      EXPECT_EQ(tt["in_reply_to"],
+                t.contains("in_reply_to_status_id_str") ? t["in_reply_to_status_id_str"] : json(nullptr));
       EXPECT_EQ(tt["media_count"], t.contains("extended_entities") ? t["extended_entities"]["media"].size() : 0u);
     }
   }
@@ -509,8 +520,9 @@ TEST_F(SampleArchiveTest, ZipIsReadableByLibarchiveAndMatchesTheFolderForm) {
   o.zip = false;
   ASSERT_TRUE(write_sample_archive(m_dir / "w", o).has_value());
   const std::string root = "twitter-2024-07-04-abc/";
-  for (const char* f : {"Your archive.html", "data/manifest.js", "data/tweets.js", "data/tweets-part1.js", "data/tweets-part2.js",
-                        "data/note-tweet.js", "data/deleted-tweets.js", "data/like.js", "data/account.js", "data/profile.js"}) {
+  for (const char* f :
+       {"Your archive.html", "data/manifest.js", "data/tweets.js", "data/tweets-part1.js", "data/tweets-part2.js",
+        "data/note-tweet.js", "data/deleted-tweets.js", "data/like.js", "data/account.js", "data/profile.js"}) {
     ASSERT_TRUE(zip.count(root + f)) << f;
     EXPECT_EQ(zip[root + f], slurp(m_dir / "w" / root / f)) << f;
   }

@@ -20,8 +20,9 @@ std::string record(const std::string& full_text, const std::string& entities, co
 
 TEST(Tweet, LinksAfterEmojiAreExpandedByCodePoint) {
   // "😂 &amp; https://t.co/abc" : the link starts at code point 8 of the escaped text.
-  auto t = parse(record(R"("\ud83d\ude02 &amp; https://t.co/abc")",
-                        R"({"urls":[{"url":"https://t.co/abc","expanded_url":"https://example.org/x","indices":["8","27"]}]})"));
+  auto t = parse(
+      record(R"("\ud83d\ude02 &amp; https://t.co/abc")",
+             R"({"urls":[{"url":"https://t.co/abc","expanded_url":"https://example.org/x","indices":["8","27"]}]})"));
   ASSERT_TRUE(t) << t.error().why;
   EXPECT_EQ(t->text, "\xF0\x9F\x98\x82 & https://example.org/x");
   EXPECT_EQ(t->id, 1765014949458977459ull);
@@ -40,21 +41,24 @@ TEST(Tweet, WrongIndicesFallBackToSearch) {
 TEST(Tweet, KindsAndMedia) {
   auto rt = parse(record(R"("RT @bob: hello")", R"({"urls":[]})"));
   EXPECT_EQ(rt->kind, TweetKind::retweet);
-  auto quote = parse(record(R"("this https://t.co/q")",
-                            R"({"urls":[{"url":"https://t.co/q","expanded_url":"https://x.com/bob/status/123","indices":["5","19"]}]})"));
+  auto quote = parse(record(
+      R"("this https://t.co/q")",
+      R"({"urls":[{"url":"https://t.co/q","expanded_url":"https://x.com/bob/status/123","indices":["5","19"]}]})"));
   EXPECT_EQ(quote->kind, TweetKind::quote);
-  auto self = parse(record(R"("(2/2) more")", R"({})",
-                           R"(,"in_reply_to_status_id_str":"7","in_reply_to_user_id_str":"42")"));
+  auto self =
+      parse(record(R"("(2/2) more")", R"({})", R"(,"in_reply_to_status_id_str":"7","in_reply_to_user_id_str":"42")"));
   EXPECT_EQ(self->kind, TweetKind::self_reply);
   EXPECT_EQ(self->in_reply_to, "7");
-  auto reply = parse(record(R"("@bob @al_1 yes")", R"({"user_mentions":[{"screen_name":"bob"},{"screen_name":"al_1"}]})",
-                            R"(,"in_reply_to_status_id_str":"7","in_reply_to_user_id_str":"9")"));
+  auto reply =
+      parse(record(R"("@bob @al_1 yes")", R"({"user_mentions":[{"screen_name":"bob"},{"screen_name":"al_1"}]})",
+                   R"(,"in_reply_to_status_id_str":"7","in_reply_to_user_id_str":"9")"));
   EXPECT_EQ(reply->kind, TweetKind::reply);
   EXPECT_EQ(reply->leading_mentions, "@bob @al_1 ");
   EXPECT_EQ(reply->mentions_json, R"(["bob","al_1"])");
-  auto photo = parse(record(R"("pic https://t.co/p")",
-                            R"({"media":[{"url":"https://t.co/p","expanded_url":"https://twitter.com/me/status/1765014949458977459/photo/1","indices":["4","18"]}]})",
-                            R"(,"extended_entities":{"media":[{},{},{}]})"));
+  auto photo = parse(record(
+      R"("pic https://t.co/p")",
+      R"({"media":[{"url":"https://t.co/p","expanded_url":"https://twitter.com/me/status/1765014949458977459/photo/1","indices":["4","18"]}]})",
+      R"(,"extended_entities":{"media":[{},{},{}]})"));
   EXPECT_EQ(photo->kind, TweetKind::original);  // a link to one's own photo is not a quote
   EXPECT_EQ(photo->media_count, 3);
   EXPECT_EQ(photo->text, "pic https://twitter.com/me/status/1765014949458977459/photo/1");

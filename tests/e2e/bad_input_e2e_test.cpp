@@ -15,7 +15,8 @@ class BadInput : public ::testing::Test {
   void SetUp() override {
     // A workspace that already holds an import, so "unchanged" means something.
     good = dir / "good";
-    auto r = run_knowthy({"sample-archive", good.string(), "--tweets", "300", "--media-fraction", "0", "--format", "dir"});
+    auto r =
+        run_knowthy({"sample-archive", good.string(), "--tweets", "300", "--media-fraction", "0", "--format", "dir"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ws = dir / "ws";
     ASSERT_EQ(run_knowthy({"--workspace", ws.string(), "ingest", good.string()}).exit_code, 0);
@@ -65,8 +66,12 @@ fs::path zip_of(const fs::path& folder) {
 }
 
 TEST_F(BadInput, NotAZip) {
-  expect_refused([](const fs::path& c) { write_text(c.string() + ".zip", "hello, not a zip"); return fs::path(c.string() + ".zip"); },
-                 "not a readable zip");
+  expect_refused(
+      [](const fs::path& c) {
+        write_text(c.string() + ".zip", "hello, not a zip");
+        return fs::path(c.string() + ".zip");
+      },
+      "not a readable zip");
 }
 
 TEST_F(BadInput, TruncatedZip) {
@@ -93,11 +98,21 @@ TEST_F(BadInput, CorruptZipData) {
 }
 
 TEST_F(BadInput, FolderWithoutData) {
-  expect_refused([](const fs::path& c) { fs::remove_all(c / "data"); return c; }, "no data/ folder");
+  expect_refused(
+      [](const fs::path& c) {
+        fs::remove_all(c / "data");
+        return c;
+      },
+      "no data/ folder");
 }
 
 TEST_F(BadInput, MissingTweetsFile) {
-  expect_refused([](const fs::path& c) { fs::remove(c / "data" / "tweets.js"); return c; }, "data/tweets.js");
+  expect_refused(
+      [](const fs::path& c) {
+        fs::remove(c / "data" / "tweets.js");
+        return c;
+      },
+      "data/tweets.js");
 }
 
 TEST_F(BadInput, MissingPrefix) {
@@ -111,24 +126,37 @@ TEST_F(BadInput, MissingPrefix) {
 }
 
 TEST_F(BadInput, InvalidJson) {
-  expect_refused([](const fs::path& c) { edit(c / "data" / "tweets.js", "\"favorited\" : false", "\"favorited\" : fals"); return c; },
-                 "data/tweets.js: record");
+  expect_refused(
+      [](const fs::path& c) {
+        edit(c / "data" / "tweets.js", "\"favorited\" : false", "\"favorited\" : fals");
+        return c;
+      },
+      "data/tweets.js: record");
 }
 
 TEST_F(BadInput, RecordWithoutIdStr) {
-  expect_refused([](const fs::path& c) { edit(c / "data" / "tweets.js", "\"id_str\" :", "\"id_strx\" :"); return c; },
-                 "missing id_str");
+  expect_refused(
+      [](const fs::path& c) {
+        edit(c / "data" / "tweets.js", "\"id_str\" :", "\"id_strx\" :");
+        return c;
+      },
+      "missing id_str");
 }
 
 TEST_F(BadInput, RecordWithoutFullText) {
-  expect_refused([](const fs::path& c) { edit(c / "data" / "tweets.js", "\"full_text\" :", "\"fulltext\" :"); return c; },
-                 "missing full_text");
+  expect_refused(
+      [](const fs::path& c) {
+        edit(c / "data" / "tweets.js", "\"full_text\" :", "\"fulltext\" :");
+        return c;
+      },
+      "missing full_text");
 }
 
 TEST_F(BadInput, UnknownExtraFieldIsFine) {
   fs::path copy = dir / "extra";
   fs::copy(good, copy, fs::copy_options::recursive);
-  edit(copy / "data" / "tweets.js", "\"favorited\" :", "\"brand_new_field\" : { \"x\" : [ \"1\" ] },\n      \"favorited\" :");
+  edit(copy / "data" / "tweets.js",
+       "\"favorited\" :", "\"brand_new_field\" : { \"x\" : [ \"1\" ] },\n      \"favorited\" :");
   auto r = run_knowthy({"--workspace", ws.string(), "ingest", "--json", copy.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["tweets_seen"], 300);

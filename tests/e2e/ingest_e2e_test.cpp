@@ -49,8 +49,8 @@ void check_against_truth(const TempDir& dir, const fs::path& archive) {
   json truth = json::parse(read_text(archive.string() + ".truth.json"));
   json st = status_json(ws);
   const json& c = truth["counts"];
-  for (const char* k : {"total", "original", "replies", "self_replies", "retweets", "quotes", "with_media",
-                        "notes_merged", "deleted"})
+  for (const char* k :
+       {"total", "original", "replies", "self_replies", "retweets", "quotes", "with_media", "notes_merged", "deleted"})
     EXPECT_EQ(st["tweets"][k], c[k]) << k;
   EXPECT_EQ(st["likes"], c["likes"]);
   EXPECT_EQ(st["account"]["username"], truth["account"]["username"]);
@@ -84,8 +84,9 @@ TEST(IngestE2E, ModernFolderWithPartsMatchesTruth) {
 
 TEST(IngestE2E, LegacyZipWithPartsMatchesTruth) {
   TempDir dir;
-  check_against_truth(dir, make_sample(dir, "legacy.zip", {"--tweets", "900", "--layout", "legacy", "--part-size",
-                                                            "400", "--seed", "11"}));
+  check_against_truth(
+      dir,
+      make_sample(dir, "legacy.zip", {"--tweets", "900", "--layout", "legacy", "--part-size", "400", "--seed", "11"}));
 }
 
 TEST(IngestE2E, WrappedZipMatchesTruth) {

@@ -12,7 +12,7 @@ namespace {
 namespace fs = std::filesystem;
 
 unsigned mode_of(const fs::path& p) {
-  struct stat st{};
+  struct stat st {};
   ::stat(p.c_str(), &st);
   return st.st_mode & 0777;
 }

@@ -6,7 +6,10 @@ namespace knowthy::util {
 namespace {
 
 TEST(Text, Utf8OffsetCountsCodePoints) {
-  std::string s = "a\xF0\x9F\x98\x82" "b\xC3\xA9" "c";  // a 😂 b é c
+  std::string s =
+      "a\xF0\x9F\x98\x82"
+      "b\xC3\xA9"
+      "c";  // a 😂 b é c
   EXPECT_EQ(utf8_offset(s, 0), 0u);
   EXPECT_EQ(utf8_offset(s, 1), 1u);
   EXPECT_EQ(utf8_offset(s, 2), 5u);
@@ -15,7 +18,8 @@ TEST(Text, Utf8OffsetCountsCodePoints) {
 }
 
 TEST(Text, HtmlUnescapeOnlyTwitterEntities) {
-  EXPECT_EQ(html_unescape("a &amp; b &lt;c&gt; &quot;x&quot; &amp;amp; & end &"), "a & b <c> &quot;x&quot; &amp; & end &");
+  EXPECT_EQ(html_unescape("a &amp; b &lt;c&gt; &quot;x&quot; &amp;amp; & end &"),
+            "a & b <c> &quot;x&quot; &amp; & end &");
 }
 
 TEST(Text, JsonString) {
