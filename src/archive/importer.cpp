@@ -174,6 +174,15 @@ Result<AccountInfo> read_account(const ArchiveSource& src, const FileSet& files)
   return a;
 }
 
+// Parses a record `{"<key>": {...}}` and returns the inner object.
+Result<simdjson::dom::element> record_body(simdjson::dom::parser& parser, std::string_view rec, const char* key) {
+  simdjson::dom::element root, body;
+  if (auto err = parser.parse(rec.data(), rec.size(), false).get(root); err)
+    return bad_input("", std::string("invalid JSON: ") + simdjson::error_message(err));
+  if (root[key].get(body) != simdjson::SUCCESS) return bad_input("", std::string("not a ") + key + " record");
+  return body;
+}
+
 constexpr const char* k_insert_tweet = R"sql(
 INSERT INTO tweets (id, created_at, kind, text, in_reply_to, in_reply_to_user_id, in_reply_to_screen_name,
                     mentions, hashtags, urls, media_count, lang, note_id, deleted, deleted_at, raw, import_id)
@@ -278,15 +287,12 @@ ON CONFLICT(account_id) DO UPDATE SET username = excluded.username, display_name
   // Notes first, so each tweet can take its note's full text as it streams past.
   NoteMatcher notes;
   auto s = for_each_record(**src, files->notes, rep, &progress, base, [&](std::string_view rec, size_t) -> Status {
-    simdjson::dom::element root;
-    if (auto err = parser.parse(rec.data(), rec.size(), false).get(root); err)
-      return bad_input("", std::string("invalid JSON: ") + simdjson::error_message(err));
-    simdjson::dom::element n;
-    if (root["noteTweet"].get(n) != simdjson::SUCCESS) return bad_input("", "not a noteTweet record");
+    auto n = record_body(parser, rec, "noteTweet");
+    if (!n) return std::unexpected(n.error());
     std::string_view id, created, text;
-    if (n["noteTweetId"].get_string().get(id) != simdjson::SUCCESS) return bad_input("", "missing noteTweetId");
-    if (n["createdAt"].get_string().get(created) != simdjson::SUCCESS) return bad_input("", "missing createdAt");
-    if (n["core"]["text"].get_string().get(text) != simdjson::SUCCESS) return bad_input("", "missing core.text");
+    if ((*n)["noteTweetId"].get_string().get(id) != simdjson::SUCCESS) return bad_input("", "missing noteTweetId");
+    if ((*n)["createdAt"].get_string().get(created) != simdjson::SUCCESS) return bad_input("", "missing createdAt");
+    if ((*n)["core"]["text"].get_string().get(text) != simdjson::SUCCESS) return bad_input("", "missing core.text");
     auto sec = util::iso_to_seconds(created);
     if (!sec) return bad_input("", "bad createdAt `" + std::string(created) + "`");
     std::string raw(rec.size(), '\0');
@@ -372,20 +378,17 @@ ON CONFLICT(note_id) DO UPDATE SET tweet_id = COALESCE(notes.tweet_id, excluded.
       "ON CONFLICT(tweet_id) DO NOTHING");
   if (!ins_like) return std::unexpected(ins_like.error());
   s = for_each_record(**src, files->likes, rep, &progress, base, [&](std::string_view rec, size_t) -> Status {
-    simdjson::dom::element root;
-    if (auto err = parser.parse(rec.data(), rec.size(), false).get(root); err)
-      return bad_input("", std::string("invalid JSON: ") + simdjson::error_message(err));
-    simdjson::dom::element l;
-    if (root["like"].get(l) != simdjson::SUCCESS) return bad_input("", "not a like record");
+    auto l = record_body(parser, rec, "like");
+    if (!l) return std::unexpected(l.error());
     std::string_view id, text, url;
-    if (l["tweetId"].get_string().get(id) != simdjson::SUCCESS || !util::parse_u64(id))
+    if ((*l)["tweetId"].get_string().get(id) != simdjson::SUCCESS || !util::parse_u64(id))
       return bad_input("", "missing or bad tweetId");
     ins_like->bind(1, id).bind(4, import_id);
-    if (l["fullText"].get_string().get(text) == simdjson::SUCCESS)
+    if ((*l)["fullText"].get_string().get(text) == simdjson::SUCCESS)
       ins_like->bind(2, util::html_unescape(text));
     else
       ins_like->bind_null(2);
-    if (l["expandedUrl"].get_string().get(url) == simdjson::SUCCESS)
+    if ((*l)["expandedUrl"].get_string().get(url) == simdjson::SUCCESS)
       ins_like->bind(3, url);
     else
       ins_like->bind_null(3);

@@ -122,6 +122,21 @@ bool is_status_link(std::string_view u, std::uint64_t own_id) {
   return id && *id != own_id;
 }
 
+// `entities[list][*][field]` as a JSON array of strings (empty values left out).
+std::string string_array(dom::element entities, std::string_view list, std::string_view field) {
+  std::string out = "[";
+  dom::array arr;
+  if (entities[list].get_array().get(arr) == simdjson::SUCCESS) {
+    for (dom::element e : arr) {
+      std::string_view v = str_or(e, field);
+      if (v.empty()) continue;
+      if (out.size() > 1) out += ',';
+      util::append_json_string(out, v);
+    }
+  }
+  return out + "]";
+}
+
 std::string leading_mentions_of(std::string_view text) {
   size_t i = 0;
   while (i < text.size() && text[i] == '@') {
@@ -179,31 +194,8 @@ Result<Tweet> parse_tweet(dom::parser& parser, std::string_view json, size_t cap
     }
     tw.urls_json += ']';
     collect_links(ent, "media", links);
-    dom::array arr;
-    if (ent["user_mentions"].get_array().get(arr) == simdjson::SUCCESS) {
-      tw.mentions_json = "[";
-      bool first = true;
-      for (dom::element m : arr) {
-        std::string_view sn = str_or(m, "screen_name");
-        if (sn.empty()) continue;
-        if (!first) tw.mentions_json += ',';
-        first = false;
-        util::append_json_string(tw.mentions_json, sn);
-      }
-      tw.mentions_json += ']';
-    }
-    if (ent["hashtags"].get_array().get(arr) == simdjson::SUCCESS) {
-      tw.hashtags_json = "[";
-      bool first = true;
-      for (dom::element h : arr) {
-        std::string_view tx = str_or(h, "text");
-        if (tx.empty()) continue;
-        if (!first) tw.hashtags_json += ',';
-        first = false;
-        util::append_json_string(tw.hashtags_json, tx);
-      }
-      tw.hashtags_json += ']';
-    }
+    tw.mentions_json = string_array(ent, "user_mentions", "screen_name");
+    tw.hashtags_json = string_array(ent, "hashtags", "text");
   }
   dom::array media;
   if (t["extended_entities"]["media"].get_array().get(media) == simdjson::SUCCESS)

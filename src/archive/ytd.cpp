@@ -84,6 +84,17 @@ Result<std::string> YtdReader::read_prefix() {
   return name;
 }
 
+Status YtdReader::refill_record(size_t& start, size_t& i) {
+  size_t rel = i - start;
+  m_pos = start;  // fill() keeps [m_pos, m_end)
+  auto more = fill();
+  if (!more) return std::unexpected(more.error());
+  if (!*more) return malformed("a record is cut off (truncated file?)");
+  start = m_pos;
+  i = start + rel;
+  return {};
+}
+
 Result<std::string_view> YtdReader::next() {
   if (m_finished) return std::string_view{};
   auto ws = skip_ws();
@@ -123,13 +134,7 @@ Result<std::string_view> YtdReader::next() {
   bool in_str = false;
   for (;;) {
     if (i >= m_end) {
-      size_t rel = i - start;
-      m_pos = start;  // fill() keeps [m_pos, m_end)
-      auto more = fill();
-      if (!more) return std::unexpected(more.error());
-      if (!*more) return malformed("a record is cut off (truncated file?)");
-      start = m_pos;
-      i = start + rel;
+      if (auto s = refill_record(start, i); !s) return std::unexpected(s.error());
       continue;
     }
     const char* p = m_buf.data() + i;
@@ -141,14 +146,8 @@ Result<std::string_view> YtdReader::next() {
       const char* b = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>((q ? q : e) - p)));
       if (b) {
         i = static_cast<size_t>(b - m_buf.data());
-        if (i + 1 >= m_end) {
-          size_t rel = i - start;  // the escape is read again after the refill
-          m_pos = start;
-          auto more = fill();
-          if (!more) return std::unexpected(more.error());
-          if (!*more) return malformed("a record is cut off (truncated file?)");
-          start = m_pos;
-          i = start + rel;
+        if (i + 1 >= m_end) {  // the escape is read again after the refill
+          if (auto s = refill_record(start, i); !s) return std::unexpected(s.error());
           continue;
         }
         i += 2;

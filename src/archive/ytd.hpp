@@ -31,6 +31,9 @@ class YtdReader {
  private:
   Result<bool> fill();  // false at end of input
   Result<bool> skip_ws();
+  // Reads more input while a record starting at `start` is being scanned at `i`; both move
+  // with the buffer. A record that the input cuts off is an error.
+  Status refill_record(size_t& start, size_t& i);
   std::unexpected<Error> malformed(const std::string& why) const;
 
   EntryReader& m_in;
