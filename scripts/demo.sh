@@ -8,6 +8,7 @@ demo="${KNOWTHY_DEMO_DIR:-${TMPDIR:-/tmp}/knowthy-demo}"
 rm -rf "$demo"
 mkdir -p "$demo"
 ./build/knowthy sample-archive "$demo/archive.zip" --tweets 2000
+./build/knowthy sample-model "$demo/model.gguf"
 ./build/knowthy --workspace "$demo/workspace" init
 ./build/knowthy --workspace "$demo/workspace" ingest "$demo/archive.zip"
 ./build/knowthy --workspace "$demo/workspace" status

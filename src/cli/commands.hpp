@@ -25,6 +25,7 @@ void register_ingest(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_status(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_export(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_sample_archive(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_sample_model(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 // Opens (creating on first use) the workspace the global options name.
 Result<store::Workspace> open_workspace(const GlobalOptions& g);
