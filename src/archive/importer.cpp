@@ -24,7 +24,8 @@ namespace {
 // The data files of each kind, from data/manifest.js (authoritative) or, without one, by name.
 struct FileSet {
   std::vector<std::string> tweets, deleted, notes, likes, account, profile;
-  bool from_manifest = false;
+  // The manifest's userInfo: the account when account.js is missing or empty.
+  std::string account_id, username, display_name;
 };
 
 // Sorts "tweets.js", "tweets-part1.js", "tweets-part2.js", "tweets-part10.js" in part order.
@@ -46,6 +47,10 @@ Result<FileSet> find_files(const ArchiveSource& src) {
                          false);
     if (m.is_discarded() || !m.is_object())
       return bad_input("data/manifest.js", "invalid JSON", "the archive is damaged; download it again");
+    const json& user = m.value("userInfo", json::object());
+    fs.account_id = user.value("accountId", "");
+    fs.username = user.value("userName", "");
+    fs.display_name = user.value("displayName", "");
     const json& types = m.value("dataTypes", json::object());
     auto files_of = [&](std::initializer_list<const char*> keys) {
       std::vector<std::string> out;
@@ -63,7 +68,6 @@ Result<FileSet> find_files(const ArchiveSource& src) {
     fs.likes = files_of({"like"});
     fs.account = files_of({"account"});
     fs.profile = files_of({"profile"});
-    fs.from_manifest = true;
     if (!fs.tweets.empty()) return fs;
   }
   // No manifest (or one without tweets): go by the names every layout has used.
@@ -71,7 +75,12 @@ Result<FileSet> find_files(const ArchiveSource& src) {
   static const std::regex k_deleted(R"(data/deleted-tweets?(-part\d+)?\.js)");
   static const std::regex k_notes(R"(data/note-tweet(-part\d+)?\.js)");
   static const std::regex k_likes(R"(data/like(-part\d+)?\.js)");
-  fs = FileSet{};
+  fs.tweets.clear();
+  fs.deleted.clear();
+  fs.notes.clear();
+  fs.likes.clear();
+  fs.account.clear();
+  fs.profile.clear();
   for (const Entry& e : src.entries()) {
     if (std::regex_match(e.name, k_tweets))
       fs.tweets.push_back(e.name);
@@ -94,7 +103,7 @@ std::string where(const std::string& file, std::uint64_t record, std::uint64_t o
   return file + ": record " + std::to_string(record) + " (byte " + std::to_string(offset) + ")";
 }
 
-// Calls `fn(record_json, capacity, index)` for every record of every file in `files`.
+// Calls `fn(record_json)` for every record of every file in `files`.
 template <class Fn>
 Status for_each_record(const ArchiveSource& src, const std::vector<std::string>& files, ImportReport& rep,
                        util::Progress* progress, std::uint64_t& progress_base, Fn&& fn) {
@@ -113,7 +122,7 @@ Status for_each_record(const ArchiveSource& src, const std::vector<std::string>&
       auto rec = ytd.next();
       if (!rec) return std::unexpected(rec.error());
       if (rec->empty()) break;
-      if (auto s = fn(*rec, ytd.capacity_after(*rec)); !s) {
+      if (auto s = fn(*rec); !s) {
         Error err = s.error();
         err.what = where(name, i, ytd.offset()) + (err.what.empty() ? "" : ": " + err.what);
         return std::unexpected(err);
@@ -132,10 +141,9 @@ struct AccountInfo {
 
 Result<AccountInfo> read_account(const ArchiveSource& src, const FileSet& files) {
   AccountInfo a;
-  simdjson::dom::parser parser;
   ImportReport scratch;
   std::uint64_t base = 0;
-  auto s = for_each_record(src, files.account, scratch, nullptr, base, [&](std::string_view rec, size_t) -> Status {
+  auto s = for_each_record(src, files.account, scratch, nullptr, base, [&](std::string_view rec) -> Status {
     json j = json::parse(rec, nullptr, false);
     if (j.is_discarded()) return bad_input("", "invalid JSON");
     const json& acc = j.value("account", json::object());
@@ -146,22 +154,14 @@ Result<AccountInfo> read_account(const ArchiveSource& src, const FileSet& files)
     return {};
   });
   if (!s) return std::unexpected(s.error());
-  if (a.account_id.empty() && src.find("data/manifest.js")) {
-    // Fall back to the manifest's userInfo.
-    auto text = src.read_all("data/manifest.js");
-    if (text) {
-      json m = json::parse(std::string_view(*text).substr(text->find('=') + 1), nullptr, false);
-      if (!m.is_discarded()) {
-        const json& u = m.value("userInfo", json::object());
-        a.account_id = u.value("accountId", "");
-        a.username = u.value("userName", "");
-        a.display_name = u.value("displayName", "");
-      }
-    }
+  if (a.account_id.empty()) {
+    a.account_id = files.account_id;
+    a.username = files.username;
+    a.display_name = files.display_name;
   }
   if (a.account_id.empty())
     return bad_input("data/account.js", "the archive names no account", "is this a complete Twitter/X archive?");
-  s = for_each_record(src, files.profile, scratch, nullptr, base, [&](std::string_view rec, size_t) -> Status {
+  s = for_each_record(src, files.profile, scratch, nullptr, base, [&](std::string_view rec) -> Status {
     json j = json::parse(rec, nullptr, false);
     if (j.is_discarded()) return bad_input("", "invalid JSON");
     const json& d = j.value("profile", json::object()).value("description", json::object());
@@ -286,7 +286,7 @@ ON CONFLICT(account_id) DO UPDATE SET username = excluded.username, display_name
 
   // Notes first, so each tweet can take its note's full text as it streams past.
   NoteMatcher notes;
-  auto s = for_each_record(**src, files->notes, rep, &progress, base, [&](std::string_view rec, size_t) -> Status {
+  auto s = for_each_record(**src, files->notes, rep, &progress, base, [&](std::string_view rec) -> Status {
     auto n = record_body(parser, rec, "noteTweet");
     if (!n) return std::unexpected(n.error());
     std::string_view id, created, text;
@@ -331,18 +331,12 @@ ON CONFLICT(account_id) DO UPDATE SET username = excluded.username, display_name
   std::vector<Tweet> batch;
   batch.reserve(k_batch);
   auto tweet_fn = [&](bool deleted) {
-    return [&, deleted](std::string_view rec, size_t cap) -> Status {
-      auto tw = parse_tweet(parser, rec, cap, acc->account_id);
+    return [&, deleted](std::string_view rec) -> Status {
+      std::string_view full;
+      auto tw = parse_tweet(parser, rec, acc->account_id, &full);
       if (!tw) return std::unexpected(tw.error());
       if (deleted && !tw->deleted_at) tw->deleted_at = "";
-      if (!notes.empty()) {
-        // The matcher needs the record's escaped full_text, which the parsed element still holds.
-        simdjson::dom::element root = parser.doc.root();
-        simdjson::dom::element t;
-        if (root["tweet"].get(t) != simdjson::SUCCESS) t = root;
-        std::string_view full;
-        if (t["full_text"].get_string().get(full) == simdjson::SUCCESS) (void)notes.apply(*tw, full);
-      }
+      if (!notes.empty()) (void)notes.apply(*tw, full);
       batch.push_back(std::move(*tw));
       if (batch.size() == k_batch) {
         if (!queue.push(std::move(batch))) return fail("", "stopped");
@@ -377,7 +371,7 @@ ON CONFLICT(note_id) DO UPDATE SET tweet_id = COALESCE(notes.tweet_id, excluded.
       "INSERT INTO likes (tweet_id, full_text, expanded_url, import_id) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT(tweet_id) DO NOTHING");
   if (!ins_like) return std::unexpected(ins_like.error());
-  s = for_each_record(**src, files->likes, rep, &progress, base, [&](std::string_view rec, size_t) -> Status {
+  s = for_each_record(**src, files->likes, rep, &progress, base, [&](std::string_view rec) -> Status {
     auto l = record_body(parser, rec, "like");
     if (!l) return std::unexpected(l.error());
     std::string_view id, text, url;

@@ -150,11 +150,11 @@ std::string leading_mentions_of(std::string_view text) {
 
 }  // namespace
 
-Result<Tweet> parse_tweet(dom::parser& parser, std::string_view json, size_t capacity, std::string_view account_id) {
+Result<Tweet> parse_tweet(dom::parser& parser, std::string_view json, std::string_view account_id,
+                          std::string_view* full_text) {
   dom::element root;
   if (auto err = parser.parse(json.data(), json.size(), false).get(root); err)
     return bad_input("record", std::string("invalid JSON: ") + simdjson::error_message(err));
-  (void)capacity;
   dom::element t;
   if (root["tweet"].get(t) != simdjson::SUCCESS || !t.is_object()) {
     // Some exports nest nothing: accept a bare tweet object.
@@ -203,6 +203,7 @@ Result<Tweet> parse_tweet(dom::parser& parser, std::string_view json, size_t cap
   else if (has_ent && ent["media"].get_array().get(media) == simdjson::SUCCESS)
     tw.media_count = static_cast<int>(media.size());
 
+  if (full_text) *full_text = full;
   tw.text = expand_text(full, links);
 
   std::string_view reply_to = str_or(t, "in_reply_to_status_id_str");

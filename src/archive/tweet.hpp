@@ -34,9 +34,11 @@ struct Tweet {
   std::string raw;                        // the record, minified
 };
 
-// Parses one record (`{"tweet": {...}}`) from `json` (which must be followed by
-// simdjson::SIMDJSON_PADDING readable bytes). `account_id` tells self-replies from replies.
-Result<Tweet> parse_tweet(simdjson::dom::parser& parser, std::string_view json, size_t capacity,
-                          std::string_view account_id);
+// Parses one record (`{"tweet": {...}}`) from `json`, which must be followed by
+// simdjson::SIMDJSON_PADDING readable bytes (YtdReader's buffer has them). `account_id` tells
+// self-replies from replies. If `full_text` is given, it receives the record's escaped full_text
+// (valid until the parser's next parse), which note matching needs.
+Result<Tweet> parse_tweet(simdjson::dom::parser& parser, std::string_view json, std::string_view account_id,
+                          std::string_view* full_text = nullptr);
 
 }  // namespace knowthy::archive

@@ -22,10 +22,6 @@ class YtdReader {
   Result<std::string_view> next();
   // Bytes of the file consumed so far (for progress and error offsets).
   std::uint64_t offset() const { return m_base + m_pos; }
-  // Readable bytes after the current record (for simdjson's padded views).
-  size_t capacity_after(std::string_view rec) const {
-    return static_cast<size_t>(m_buf.data() + m_buf.size() - rec.data());
-  }
   const std::string& file_name() const { return m_file; }
 
  private:

@@ -10,7 +10,7 @@ namespace {
 Result<Tweet> parse(const std::string& json, std::string_view account = "42") {
   static simdjson::dom::parser parser;
   std::string padded = json + std::string(simdjson::SIMDJSON_PADDING, ' ');
-  return parse_tweet(parser, std::string_view(padded.data(), json.size()), padded.size(), account);
+  return parse_tweet(parser, std::string_view(padded.data(), json.size()), account);
 }
 
 std::string record(const std::string& full_text, const std::string& entities, const std::string& extra = "") {
