@@ -20,7 +20,9 @@ _knowthy_llama_lib(knowthy_llama_ggml_base "${_bld}/ggml/src/libggml-base.a")
 
 add_library(knowthy::llama INTERFACE IMPORTED GLOBAL)
 target_include_directories(knowthy::llama SYSTEM INTERFACE
-  "${_src}/include" "${_src}/ggml/include" "${_src}/common" "${_src}/vendor")
+  "${_src}/include" "${_src}/ggml/include" "${_src}/common")
+# vendor/ is left out on purpose: our code uses Debian's nlohmann-json and cpp-httplib. Nothing we link
+# pulls common's download code (the one user of the vendored httplib); if it ever did, the link fails.
 target_link_libraries(knowthy::llama INTERFACE
   knowthy_llama_common knowthy_llama_common_base knowthy_llama_llama
   knowthy_llama_ggml knowthy_llama_ggml_cpu knowthy_llama_ggml_base Threads::Threads dl m)

@@ -6,7 +6,7 @@ set -euo pipefail
 
 NLC_VERSION="3.22.1"                                  # node-llama-cpp, pinned
 LLAMA_COMMIT="de3ff815ea7d559ee917f063901b8986f038abc6" # HEAD of its gitRelease.bundle
-TARGETS=(llama llama-common ggml)                      # libraries we link
+TARGETS=(llama llama-common ggml llama-server llama-bench llama-batched-bench) # linked libs + tools for tests and benches
 
 cache="${KNOWTHY_CACHE:-$HOME/.cache/knowthy}"
 root="$cache/llama.cpp-nlc$NLC_VERSION"

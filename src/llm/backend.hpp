@@ -1,0 +1,87 @@
+#pragma once
+// The one interface every model call goes through. Three implementations: the embedded llama.cpp
+// engine (llama_backend), an OpenAI-compatible server (openai_backend) and an external command
+// (command_backend). The pipeline only sees ModelBackend, so tests can script it.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace knowthy::llm {
+
+struct Message {
+  std::string role;  // "system", "user" or "assistant"
+  std::string content;
+};
+
+struct GenerateOptions {
+  int max_tokens = 512;
+  float temperature = 0.0f;  // 0 samples greedily
+  std::uint32_t seed = 0;
+  std::vector<std::string> stop;  // the answer ends before the first of these
+  std::string json_schema;        // when set, the answer is constrained to JSON matching it
+};
+
+enum class FinishReason { stop, length };
+const char* finish_reason_name(FinishReason r);
+
+// One chat completion. `messages` is the whole conversation so far. To continue a conversation
+// (the critique pass extends the draft's), pass the earlier messages, the assistant's answer and
+// the new message, with `session` set to the earlier completion's session id: backends that keep
+// state (the embedded engine's KV cache, an agent's session) then only process the new part.
+struct ChatRequest {
+  std::vector<Message> messages;
+  GenerateOptions options;
+  std::string session;  // empty: a new conversation
+};
+
+struct Completion {
+  std::string text;
+  std::string session;              // names the conversation, for traceability and continuation
+  int prompt_tokens = 0;            // tokens in the whole prompt
+  int prompt_tokens_evaluated = 0;  // of those, the ones the engine had to evaluate (not cached)
+  int completion_tokens = 0;
+  double prompt_ms = 0;
+  double generation_ms = 0;
+  FinishReason finish = FinishReason::stop;
+};
+
+// log P(completion | prompt): the sum of the completion tokens' log-probabilities.
+struct Score {
+  double logprob = 0;
+  int tokens = 0;
+};
+
+struct BackendInfo {
+  std::string backend;         // "llama", "openai", "command"
+  std::string model;           // model file, server model name or command
+  int context_size = 0;        // tokens per conversation (0 when unknown)
+  bool chat_template = false;  // the model carries its own chat template
+  int parallel = 1;            // requests processed at once
+};
+
+class ModelBackend {
+ public:
+  virtual ~ModelBackend() = default;
+  virtual BackendInfo info() const = 0;
+  // Runs the requests (at once, as far as the backend can) and returns one result per request, in
+  // order. One request failing does not fail the others.
+  virtual std::vector<Result<Completion>> generate(std::span<const ChatRequest> requests) = 0;
+  virtual Result<Score> score(std::string_view prompt, std::string_view completion) = 0;
+
+  Result<Completion> generate(const ChatRequest& request) {
+    return std::move(generate(std::span<const ChatRequest>(&request, 1)).front());
+  }
+};
+
+// A new session id: the backend name, then 16 random hex digits ("llama-3f9c...").
+std::string new_session_id(std::string_view backend);
+
+// The conversation as plain text ("### user:\n...\n\n### assistant:\n"), for backends that take one
+// prompt string (the command backend).
+std::string render_transcript(std::span<const Message> messages);
+
+}  // namespace knowthy::llm

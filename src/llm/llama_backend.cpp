@@ -1,0 +1,483 @@
+#include "llm/llama_backend.hpp"
+
+#include <chat.h>
+#include <common.h>
+#include <json-schema-to-grammar.h>
+#include <llama.h>
+#include <log.h>
+#include <sampling.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace knowthy::llm {
+
+namespace {
+
+struct ModelFree {
+  void operator()(llama_model* m) const noexcept { llama_model_free(m); }
+};
+struct ContextFree {
+  void operator()(llama_context* c) const noexcept { llama_free(c); }
+};
+struct BatchFree {
+  void operator()(llama_batch* b) const noexcept {
+    llama_batch_free(*b);
+    delete b;
+  }
+};
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
+  size_t n = std::min(a.size(), b.size()), i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
+void quiet_llama_log() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const bool verbose = std::getenv("KNOWTHY_LLAMA_LOG") != nullptr;
+    if (verbose) return;
+    llama_log_set([](ggml_log_level, const char*, void*) {}, nullptr);
+    common_log_set_verbosity_thold(-1);
+    common_log_pause(common_log_main());
+  });
+}
+
+// One KV-cache sequence and what it holds.
+struct Slot {
+  llama_seq_id seq = 0;
+  std::vector<llama_token> tokens;  // evaluated into the cache, in order
+  std::string text;                 // the exact text those tokens spell (empty when unknown)
+  std::string session;
+  std::uint64_t last_used = 0;
+};
+
+struct LlamaBackend::Impl {
+  LlamaOptions opt;
+  std::unique_ptr<llama_model, ModelFree> model;
+  std::unique_ptr<llama_context, ContextFree> ctx;
+  common_chat_templates_ptr templates;
+  const llama_vocab* vocab = nullptr;
+  bool has_template = false;
+  int n_ctx_seq = 0;
+  int n_batch = 0;
+  std::vector<Slot> slots;
+  std::uint64_t tick = 0;
+  EngineCounters counters;
+  std::unique_ptr<llama_batch, BatchFree> batch;
+
+  std::vector<llama_token> tokenize(const std::string& text, bool add_special) const {
+    auto toks = common_tokenize(vocab, text, add_special, true);
+    // Templates that write the BOS text themselves would otherwise get it twice.
+    if (add_special && toks.size() >= 2 && toks[0] == toks[1] && toks[0] == llama_vocab_bos(vocab))
+      toks.erase(toks.begin());
+    return toks;
+  }
+
+  std::string pieces(const std::vector<llama_token>& toks, size_t from = 0) const {
+    std::string s;
+    for (size_t i = from; i < toks.size(); ++i) s += common_token_to_piece(vocab, toks[i], true);
+    return s;
+  }
+
+  // Tokens for `suffix` appended to text already in the cache, only if they spell it exactly.
+  // Tokenizers that prefix a space to the first word (SentencePiece) may add a lone "▁" token, dropped.
+  std::optional<std::vector<llama_token>> tokenize_suffix(const std::string& suffix) const {
+    auto toks = common_tokenize(vocab, suffix, false, true);
+    std::string spelled = pieces(toks);
+    if (spelled == suffix) return toks;
+    if (!toks.empty() && spelled.size() == suffix.size() + 1 && spelled[0] == ' ' &&
+        std::string_view(spelled).substr(1) == suffix && common_token_to_piece(vocab, toks[0], true) == " ") {
+      toks.erase(toks.begin());
+      return toks;
+    }
+    return std::nullopt;
+  }
+
+  Slot& pick_slot(const std::string& session, const std::vector<llama_token>* tokens, std::vector<bool>& taken) {
+    Slot* best = nullptr;
+    if (!session.empty())
+      for (auto& s : slots)
+        if (!taken[s.seq] && s.session == session) best = &s;
+    size_t best_prefix = 0;
+    if (!best && tokens)
+      for (auto& s : slots) {
+        if (taken[s.seq]) continue;
+        size_t p = common_prefix(s.tokens, *tokens);
+        if (p > best_prefix) best_prefix = p, best = &s;
+      }
+    if (!best)
+      for (auto& s : slots)
+        if (!taken[s.seq] && (!best || s.last_used < best->last_used)) best = &s;
+    taken[best->seq] = true;
+    best->last_used = ++tick;
+    return *best;
+  }
+
+  // Drops what the slot holds beyond `keep` tokens.
+  void truncate(Slot& s, size_t keep) {
+    if (keep < s.tokens.size()) {
+      llama_memory_seq_rm(llama_get_memory(ctx.get()), s.seq, static_cast<llama_pos>(keep), -1);
+      s.tokens.resize(keep);
+      s.text.clear();
+    }
+  }
+
+  int decode() {
+    ++counters.decode_calls;
+    return llama_decode(ctx.get(), *batch);
+  }
+
+  void batch_add(llama_token t, llama_pos pos, llama_seq_id seq, bool logits) {
+    llama_batch& b = *batch;
+    b.token[b.n_tokens] = t;
+    b.pos[b.n_tokens] = pos;
+    b.n_seq_id[b.n_tokens] = 1;
+    b.seq_id[b.n_tokens][0] = seq;
+    b.logits[b.n_tokens] = logits;
+    ++b.n_tokens;
+  }
+};
+
+LlamaBackend::LlamaBackend(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+LlamaBackend::~LlamaBackend() = default;
+
+Result<std::unique_ptr<LlamaBackend>> LlamaBackend::load(const LlamaOptions& o) {
+  quiet_llama_log();
+  static std::once_flag init;
+  std::call_once(init, [] { llama_backend_init(); });
+  std::error_code ec;
+  if (o.model_path.empty())
+    return bad_input("model", "no model file is configured",
+                     "set path in the [model] section of knowthy.toml, or pass --model FILE.gguf");
+  if (!std::filesystem::is_regular_file(o.model_path, ec))
+    return bad_input(o.model_path, "no such model file", "check [model] path in knowthy.toml or --model");
+  if (o.parallel < 1 || o.parallel > 64) return bad_input("model.parallel", "must be between 1 and 64");
+  if (o.context < 64) return bad_input("model.context", "must be at least 64 tokens");
+
+  auto impl = std::make_unique<Impl>();
+  impl->opt = o;
+  llama_model_params mp = llama_model_default_params();
+  mp.n_gpu_layers = o.gpu_layers;
+  impl->model.reset(llama_model_load_from_file(o.model_path.c_str(), mp));
+  if (!impl->model)
+    return bad_input(o.model_path, "llama.cpp cannot load this file as a model",
+                     "is it a GGUF model? set KNOWTHY_LLAMA_LOG=1 to see llama.cpp's reason");
+  impl->vocab = llama_model_get_vocab(impl->model.get());
+
+  const int n_train = llama_model_n_ctx_train(impl->model.get());
+  impl->n_ctx_seq = n_train > 0 ? std::min(o.context, n_train) : o.context;
+  impl->n_batch = std::max(32, o.batch);
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  llama_context_params cp = llama_context_default_params();
+  cp.n_ctx = static_cast<uint32_t>(impl->n_ctx_seq * o.parallel);
+  cp.n_batch = cp.n_ubatch = static_cast<uint32_t>(impl->n_batch);
+  cp.n_seq_max = static_cast<uint32_t>(o.parallel);
+  cp.kv_unified = false;  // one cache stream per sequence: conversations share no prefix
+  cp.n_threads = cp.n_threads_batch = threads;
+  impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
+  if (!impl->ctx)
+    return fail(o.model_path, "llama.cpp could not create a context of " + std::to_string(cp.n_ctx) + " tokens",
+                "lower [model] context or parallel");
+  impl->n_ctx_seq = static_cast<int>(llama_n_ctx_seq(impl->ctx.get()));
+
+  impl->has_template = llama_model_chat_template(impl->model.get(), nullptr) != nullptr;
+  try {
+    impl->templates = common_chat_templates_init(impl->model.get(), o.chat_template);
+  } catch (const std::exception& e) {
+    return bad_input(o.model_path, std::string("its chat template does not parse: ") + e.what(),
+                     "set [model] chat_template to a template that works");
+  }
+  impl->batch.reset(new llama_batch(llama_batch_init(impl->n_batch, 0, 1)));
+  impl->slots.resize(static_cast<size_t>(o.parallel));
+  for (int i = 0; i < o.parallel; ++i) impl->slots[static_cast<size_t>(i)].seq = i;
+  return std::unique_ptr<LlamaBackend>(new LlamaBackend(std::move(impl)));
+}
+
+BackendInfo LlamaBackend::info() const {
+  return BackendInfo{"llama", m_impl->opt.model_path, m_impl->n_ctx_seq, m_impl->has_template, m_impl->opt.parallel};
+}
+
+const EngineCounters& LlamaBackend::counters() const { return m_impl->counters; }
+
+Result<std::string> LlamaBackend::render(std::span<const Message> messages) const {
+  common_chat_templates_inputs in;
+  for (const auto& m : messages) {
+    common_chat_msg msg;
+    msg.role = m.role;
+    msg.content = m.content;
+    in.messages.push_back(std::move(msg));
+  }
+  in.add_generation_prompt = true;
+  in.use_jinja = true;
+  try {
+    return common_chat_templates_apply(m_impl->templates.get(), in).prompt;
+  } catch (const std::exception& e) {
+    return fail("chat template", e.what(), "set [model] chat_template to a template that works");
+  }
+}
+
+namespace {
+
+// One request being served by one slot.
+struct Active {
+  size_t index = 0;  // into the requests
+  Slot* slot = nullptr;
+  const GenerateOptions* options = nullptr;
+  std::vector<llama_token> prompt;
+  std::string prompt_text;
+  common_sampler_ptr sampler;
+  llama_token next = -1;  // sampled, not yet decoded
+  int out_index = -1;     // its logits' row in the current batch
+  size_t fed = 0;         // prompt tokens in the cache or in batches so far
+  Completion c;
+  bool done = false;
+  bool failed = false;
+};
+
+}  // namespace
+
+std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatRequest> requests) {
+  std::vector<Result<Completion>> results(requests.size(), fail("generate", "not run"));
+  Impl& m = *m_impl;
+  const size_t par = m.slots.size();
+  for (size_t start = 0; start < requests.size(); start += par) {
+    const size_t end = std::min(requests.size(), start + par);
+    std::vector<Active> act;
+    std::vector<bool> taken(par, false);
+    auto t0 = Clock::now();
+    for (size_t i = start; i < end; ++i) {
+      const ChatRequest& rq = requests[i];
+      auto text = render(rq.messages);
+      if (!text) {
+        results[i] = std::unexpected(text.error());
+        continue;
+      }
+      common_params_sampling sp;
+      sp.temp = rq.options.temperature;
+      sp.seed = rq.options.seed;
+      sp.no_perf = true;
+      if (!rq.options.json_schema.empty()) {
+        try {
+          sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER,
+                                      json_schema_to_grammar(common_json::parse(rq.options.json_schema)));
+        } catch (const std::exception& e) {
+          results[i] = bad_input("json schema", e.what(), "the schema must be valid JSON Schema");
+          continue;
+        }
+      }
+      Active a;
+      a.sampler.reset(common_sampler_init(m.model.get(), sp));
+      if (!a.sampler) {
+        results[i] = fail("sampler", "llama.cpp could not build the sampler from the grammar");
+        continue;
+      }
+      a.index = i;
+      a.options = &rq.options;
+      // A continuation of what a slot holds keeps the slot's tokens (the draft's answer exactly as
+      // generated) and tokenizes only the new text.
+      Slot* slot = nullptr;
+      if (!rq.session.empty())
+        for (auto& s : m.slots)
+          if (!slot && !taken[s.seq] && s.session == rq.session && !s.text.empty() && text->starts_with(s.text))
+            if (auto suffix = m.tokenize_suffix(text->substr(s.text.size()))) {
+              slot = &s;
+              a.prompt = s.tokens;
+              a.prompt.insert(a.prompt.end(), suffix->begin(), suffix->end());
+            }
+      if (!slot) a.prompt = m.tokenize(*text, true);
+      if (a.prompt.empty() || static_cast<int>(a.prompt.size()) + 1 >= m.n_ctx_seq) {
+        results[i] = bad_input("prompt",
+                               std::to_string(a.prompt.size()) + " tokens do not fit the context of " +
+                                   std::to_string(m.n_ctx_seq) + " tokens",
+                               "raise [model] context, or give the model fewer tweets per batch");
+        continue;
+      }
+      if (slot) {
+        taken[slot->seq] = true;
+        slot->last_used = ++m.tick;
+      } else {
+        slot = &m.pick_slot(rq.session, &a.prompt, taken);
+      }
+      a.slot = slot;
+      a.prompt_text = std::move(*text);
+      // At least the last prompt token is evaluated: its logits give the first answer token.
+      const size_t keep = std::min(common_prefix(slot->tokens, a.prompt), a.prompt.size() - 1);
+      m.truncate(*slot, keep);
+      slot->session = rq.session.empty() ? new_session_id("llama") : rq.session;
+      a.c.session = slot->session;
+      a.c.prompt_tokens = static_cast<int>(a.prompt.size());
+      a.c.prompt_tokens_evaluated = static_cast<int>(a.prompt.size() - keep);
+      m.counters.prompt_tokens += a.prompt.size();
+      m.counters.prompt_evaluated += a.prompt.size() - keep;
+      a.fed = keep;
+      act.push_back(std::move(a));
+    }
+
+    auto fail_all = [&](const std::string& why) {
+      for (auto& a : act) {
+        if (a.done) continue;
+        a.done = a.failed = true;
+        results[a.index] = fail("llama_decode", why);
+        m.truncate(*a.slot, 0);
+        a.slot->session.clear();
+      }
+    };
+
+    // Prompts: every sequence's new tokens, packed into shared batches; logits for the last one.
+    for (bool pending = true; pending;) {
+      common_batch_clear(*m.batch);
+      pending = false;
+      for (auto& a : act) {
+        a.out_index = -1;
+        while (a.fed < a.prompt.size() && m.batch->n_tokens < m.n_batch) {
+          const bool last = a.fed + 1 == a.prompt.size();
+          if (last) a.out_index = m.batch->n_tokens;
+          m.batch_add(a.prompt[a.fed], static_cast<llama_pos>(a.fed), a.slot->seq, last);
+          ++a.fed;
+        }
+        if (a.fed < a.prompt.size()) pending = true;
+      }
+      if (m.batch->n_tokens == 0) break;
+      if (int rc = m.decode(); rc != 0) {
+        fail_all("decoding the prompt failed (code " + std::to_string(rc) + ")");
+        break;
+      }
+      for (auto& a : act)
+        if (a.out_index >= 0 && !a.done) {
+          a.next = common_sampler_sample(a.sampler.get(), m.ctx.get(), a.out_index);
+          common_sampler_accept(a.sampler.get(), a.next, true);
+        }
+    }
+    const double prompt_ms = ms_since(t0);
+    for (auto& a : act) {
+      if (a.done) continue;
+      // The cache now holds exactly the prompt's tokens, which spell the rendered prompt.
+      a.slot->tokens = a.prompt;
+      a.slot->text = a.prompt_text;
+    }
+
+    // Generation: one token per live sequence per decode.
+    auto t1 = Clock::now();
+    for (;;) {
+      common_batch_clear(*m.batch);
+      for (auto& a : act) {
+        if (a.done) continue;
+        const GenerateOptions& o = *a.options;
+        if (llama_vocab_is_eog(m.vocab, a.next)) {
+          a.done = true;
+          continue;
+        }
+        a.c.text += common_token_to_piece(m.vocab, a.next, false);
+        ++a.c.completion_tokens;
+        ++m.counters.generated;
+        bool stopped = false;
+        for (const auto& s : o.stop) {
+          if (s.empty()) continue;
+          // Only the tail can newly contain a stop string.
+          size_t from = a.c.text.size() > s.size() + 64 ? a.c.text.size() - s.size() - 64 : 0;
+          if (auto p = a.c.text.find(s, from); p != std::string::npos) {
+            a.c.text.resize(p);
+            stopped = true;
+            break;
+          }
+        }
+        if (stopped) {
+          a.done = true;
+          continue;
+        }
+        if (a.c.completion_tokens >= o.max_tokens || static_cast<int>(a.slot->tokens.size()) + 1 >= m.n_ctx_seq) {
+          a.c.finish = FinishReason::length;
+          a.done = true;
+          continue;
+        }
+        a.out_index = m.batch->n_tokens;
+        m.batch_add(a.next, static_cast<llama_pos>(a.slot->tokens.size()), a.slot->seq, true);
+        a.slot->tokens.push_back(a.next);
+        a.slot->text += common_token_to_piece(m.vocab, a.next, true);
+      }
+      if (m.batch->n_tokens == 0) break;
+      if (int rc = m.decode(); rc != 0) {
+        fail_all("decoding failed (code " + std::to_string(rc) + ")");
+        break;
+      }
+      for (auto& a : act)
+        if (!a.done) {
+          a.next = common_sampler_sample(a.sampler.get(), m.ctx.get(), a.out_index);
+          common_sampler_accept(a.sampler.get(), a.next, true);
+        }
+    }
+    const double gen_ms = ms_since(t1);
+    for (auto& a : act) {
+      if (a.failed) continue;
+      a.c.prompt_ms = prompt_ms;
+      a.c.generation_ms = gen_ms;
+      results[a.index] = std::move(a.c);
+    }
+  }
+  return results;
+}
+
+Result<Score> LlamaBackend::score(std::string_view prompt, std::string_view completion) {
+  Impl& m = *m_impl;
+  const std::string p(prompt);
+  const auto ptoks = m.tokenize(p, true);
+  auto toks = m.tokenize(p + std::string(completion), true);
+  // The completion's tokens are what follows the prompt's own tokenization.
+  const size_t first = common_prefix(ptoks, toks);
+  if (first == 0) return bad_input("score", "the prompt is empty");
+  if (static_cast<int>(toks.size()) >= m.n_ctx_seq)
+    return bad_input("score", std::to_string(toks.size()) + " tokens do not fit the context of " +
+                                  std::to_string(m.n_ctx_seq) + " tokens");
+  Score sc;
+  sc.tokens = static_cast<int>(toks.size() - first);
+  if (sc.tokens == 0) return sc;
+  std::vector<bool> taken(m.slots.size(), false);
+  Slot& slot = m.pick_slot({}, &toks, taken);
+  slot.session.clear();
+  // Logits are needed from the token before the completion on, so that one is evaluated again.
+  const size_t keep = std::min(common_prefix(slot.tokens, toks), first - 1);
+  m.truncate(slot, keep);
+  slot.text.clear();
+  m.counters.prompt_tokens += toks.size();
+  m.counters.prompt_evaluated += toks.size() - keep;
+  const int n_vocab = llama_vocab_n_tokens(m.vocab);
+  for (size_t pos = keep; pos < toks.size();) {
+    common_batch_clear(*m.batch);
+    const size_t from = pos;
+    while (pos < toks.size() && m.batch->n_tokens < m.n_batch) {
+      m.batch_add(toks[pos], static_cast<llama_pos>(pos), slot.seq, pos + 1 >= first && pos + 1 < toks.size());
+      ++pos;
+    }
+    if (int rc = m.decode(); rc != 0) {
+      m.truncate(slot, 0);
+      return fail("llama_decode", "scoring failed (code " + std::to_string(rc) + ")");
+    }
+    for (size_t i = from; i < pos; ++i) {
+      if (!(i + 1 >= first && i + 1 < toks.size())) continue;
+      const float* logits = llama_get_logits_ith(m.ctx.get(), static_cast<int32_t>(i - from));
+      // log softmax at the actual next token, in double to keep the sum exact enough.
+      double mx = logits[0];
+      for (int v = 1; v < n_vocab; ++v) mx = std::max<double>(mx, logits[v]);
+      double sum = 0;
+      for (int v = 0; v < n_vocab; ++v) sum += std::exp(static_cast<double>(logits[v]) - mx);
+      sc.logprob += static_cast<double>(logits[toks[i + 1]]) - mx - std::log(sum);
+    }
+  }
+  slot.tokens = toks;
+  return sc;
+}
+
+}  // namespace knowthy::llm
