@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cli::register_export(app, g, run);
   cli::register_sample_archive(app, g, run);
   cli::register_sample_model(app, g, run);
+  cli::register_model(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

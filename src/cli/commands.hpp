@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "store/config.hpp"
 #include "store/workspace.hpp"
 
 namespace knowthy::cli {
@@ -15,6 +16,14 @@ struct GlobalOptions {
   std::string workspace;  // --workspace
   bool allow_in_git = false;
   store::WorkspaceOptions workspace_options() const;
+};
+
+// --backend, --model, --endpoint, --model-name: on every command that calls the model, over
+// the [model] section of knowthy.toml.
+struct ModelOverrides {
+  std::string backend, model, endpoint, model_name;
+  void add_to(CLI::App* cmd);
+  void apply(store::Config::Model& m) const;
 };
 
 using Runner = std::function<Status()>;
@@ -26,6 +35,7 @@ void register_status(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_export(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_sample_archive(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_sample_model(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_model(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 // Opens (creating on first use) the workspace the global options name.
 Result<store::Workspace> open_workspace(const GlobalOptions& g);

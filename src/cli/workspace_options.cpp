@@ -9,6 +9,21 @@ store::WorkspaceOptions GlobalOptions::workspace_options() const {
   return o;
 }
 
+void ModelOverrides::add_to(CLI::App* cmd) {
+  cmd->add_option("--backend", backend, "model backend: llama, openai or command (default: [model] backend)")
+      ->check(CLI::IsMember({"llama", "openai", "command"}));
+  cmd->add_option("--model", model, "GGUF model file for the llama backend (default: [model] path)");
+  cmd->add_option("--endpoint", endpoint, "server URL for the openai backend (default: [model] endpoint)");
+  cmd->add_option("--model-name", model_name, "model name sent to the server (default: [model] model_name)");
+}
+
+void ModelOverrides::apply(store::Config::Model& m) const {
+  if (!backend.empty()) m.backend = backend;
+  if (!model.empty()) m.path = model;
+  if (!endpoint.empty()) m.endpoints = {endpoint};
+  if (!model_name.empty()) m.model_name = model_name;
+}
+
 Result<store::Workspace> open_workspace(const GlobalOptions& g) {
   return store::Workspace::open(g.workspace_options());
 }

@@ -20,13 +20,47 @@ std::string default_config_text() {
 
 [model]
 # Backend: "llama" (embedded llama.cpp), "openai" (an OpenAI-compatible server) or "command".
+# Every command that calls the model also takes --backend, --model, --endpoint, --model-name.
 # backend = "llama"
-# GGUF model file for the embedded backend.
+
+# -- llama: the model runs inside knowthy --
+# GGUF model file.
 # path = ""
-# Server for the openai backend. Only loopback hosts are used unless allow_remote = true,
-# so that your tweets never leave this machine by accident.
+# Conversations decoded together (raise on machines with more cores or a GPU).
+# parallel = 2
+# CPU threads; 0 uses one per core.
+# threads = 0
+# Context size in tokens, per conversation.
+# context = 4096
+# Layers offloaded to a GPU when llama.cpp was built with one (ignored otherwise).
+# gpu_layers = 999
+# A Jinja chat template to use instead of the model's own.
+# chat_template = ""
+
+# -- openai: an OpenAI-compatible server (llama-server, Ollama, vLLM, LM Studio) --
+# One URL or a list; requests are spread over them. Only loopback hosts are used unless
+# allow_remote = true, so that your tweets never leave this machine by accident.
 # endpoint = "http://127.0.0.1:8080"
 # allow_remote = false
+# Model name sent to the server.
+# model_name = ""
+# Environment variable holding an API key, sent as a Bearer token when set.
+# api_key_env = "KNOWTHY_API_KEY"
+# Seconds to connect, seconds to wait for an answer, and retries (with exponential backoff)
+# on connection errors, 429 and 5xx.
+# connect_timeout_s = 5
+# timeout_s = 600
+# retries = 4
+
+# -- command: an external program (e.g. a local agent's CLI) --
+# Run with /bin/sh -c; it reads the prompt on stdin and prints the answer on stdout.
+# command = ""
+# Continues a session instead (only the new message is sent); {session} is its id.
+# resume_command = ""
+# A regular expression that finds the session id in the output (its first group, or the
+# whole match); the matched text is removed from the answer.
+# session_regex = ""
+# command_timeout_s = 600
 )";
 }
 
@@ -68,10 +102,51 @@ Result<Config> load_config(const std::filesystem::path& path) {
   cfg.extract.batch_size = static_cast<int>(batch_size);
   if (s = read_value(t, "extract", "include_retweets", cfg.extract.include_retweets, path); !s)
     return std::unexpected(s.error());
-  if (s = read_value(t, "model", "backend", cfg.model.backend, path); !s) return std::unexpected(s.error());
-  if (s = read_value(t, "model", "path", cfg.model.path, path); !s) return std::unexpected(s.error());
-  if (s = read_value(t, "model", "endpoint", cfg.model.endpoint, path); !s) return std::unexpected(s.error());
-  if (s = read_value(t, "model", "allow_remote", cfg.model.allow_remote, path); !s) return std::unexpected(s.error());
+  auto& m = cfg.model;
+  for (auto [key, out] : {std::pair{"backend", &m.backend},
+                          {"path", &m.path},
+                          {"chat_template", &m.chat_template},
+                          {"model_name", &m.model_name},
+                          {"api_key_env", &m.api_key_env},
+                          {"command", &m.command},
+                          {"resume_command", &m.resume_command},
+                          {"session_regex", &m.session_regex}})
+    if (s = read_value(t, "model", key, *out, path); !s) return std::unexpected(s.error());
+  if (s = read_value(t, "model", "allow_remote", m.allow_remote, path); !s) return std::unexpected(s.error());
+  struct IntKey {
+    const char* key;
+    int* out;
+    int lo, hi;
+  };
+  for (auto k :
+       {IntKey{"parallel", &m.parallel, 1, 64}, IntKey{"threads", &m.threads, 0, 1024},
+        IntKey{"context", &m.context, 64, 1 << 20}, IntKey{"gpu_layers", &m.gpu_layers, 0, 100000},
+        IntKey{"connect_timeout_s", &m.connect_timeout_s, 1, 3600}, IntKey{"timeout_s", &m.timeout_s, 1, 86400},
+        IntKey{"retries", &m.retries, 0, 100}, IntKey{"command_timeout_s", &m.command_timeout_s, 1, 86400}}) {
+    int64_t v = *k.out;
+    if (s = read_value(t, "model", k.key, v, path); !s) return std::unexpected(s.error());
+    if (v < k.lo || v > k.hi)
+      return bad_input(path.string(), std::string("model.") + k.key + " must be between " + std::to_string(k.lo) +
+                                          " and " + std::to_string(k.hi));
+    *k.out = static_cast<int>(v);
+  }
+  // endpoint: one URL or a list of them.
+  if (const toml::node* node = t.at_path("model.endpoint").node()) {
+    m.endpoints.clear();
+    if (auto one = node->value<std::string>()) {
+      m.endpoints.push_back(*one);
+    } else if (const toml::array* arr = node->as_array()) {
+      for (const auto& e : *arr)
+        if (auto v = e.value<std::string>())
+          m.endpoints.push_back(*v);
+        else
+          return bad_input(path.string() + ":" + std::to_string(e.source().begin.line),
+                           "model.endpoint must list URLs as strings");
+    }
+    if (m.endpoints.empty())
+      return bad_input(path.string() + ":" + std::to_string(node->source().begin.line),
+                       "model.endpoint must be a URL or a list of URLs");
+  }
   return cfg;
 }
 

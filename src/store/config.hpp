@@ -3,6 +3,7 @@
 // so a person can see and edit what the loop will do.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -17,10 +18,27 @@ struct Config {
     bool include_retweets = false;
   } extract;
   struct Model {
-    std::string backend = "llama";
+    std::string backend = "llama";  // llama | openai | command
+    // llama (embedded)
     std::string path;
-    std::string endpoint = "http://127.0.0.1:8080";
+    int parallel = 2;
+    int threads = 0;  // 0: one per core
+    int context = 4096;
+    int gpu_layers = 999;
+    std::string chat_template;  // overrides the model's own when set
+    // openai
+    std::vector<std::string> endpoints{"http://127.0.0.1:8080"};
+    std::string model_name;  // sent as "model"; servers with one model ignore it
+    std::string api_key_env = "KNOWTHY_API_KEY";
     bool allow_remote = false;
+    int connect_timeout_s = 5;
+    int timeout_s = 600;
+    int retries = 4;
+    // command
+    std::string command;         // run with /bin/sh -c; reads the prompt on stdin, prints the answer
+    std::string resume_command;  // continues a session; {session} is replaced by its id
+    std::string session_regex;   // its first group (or whole match) is the session id in the output
+    int command_timeout_s = 600;
   } model;
 };
 

@@ -1,0 +1,276 @@
+#include "llm/openai_backend.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace knowthy::llm {
+
+using nlohmann::json;
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, written as a dotted quad
+  unsigned a, b, c, d;
+  char extra;
+  return std::sscanf(host.c_str(), "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) == 4 && a == 127 && b < 256 && c < 256 &&
+         d < 256;
+}
+
+Result<Endpoint> parse_endpoint(const std::string& url, bool allow_remote) {
+  const std::string hint = "write it like http://127.0.0.1:8080";
+  Endpoint e;
+  e.url = url;
+  std::string rest;
+  if (url.starts_with("http://")) {
+    e.scheme = "http";
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    e.scheme = "https";
+    e.port = 443;
+    rest = url.substr(8);
+  } else {
+    return bad_input(url, "not an http:// URL", hint);
+  }
+  size_t slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  e.base = slash == std::string::npos ? "" : rest.substr(slash);
+  while (e.base.ends_with("/")) e.base.pop_back();
+  if (e.base.ends_with("/v1")) e.base.resize(e.base.size() - 3);  // users often paste the /v1 URL
+  std::string port;
+  if (hostport.starts_with("[")) {
+    size_t close = hostport.find(']');
+    if (close == std::string::npos) return bad_input(url, "unclosed [ in the host", hint);
+    e.host = hostport.substr(1, close - 1);
+    if (close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') return bad_input(url, "malformed host", hint);
+      port = hostport.substr(close + 2);
+    }
+  } else {
+    size_t colon = hostport.rfind(':');
+    e.host = hostport.substr(0, colon);
+    if (colon != std::string::npos) port = hostport.substr(colon + 1);
+  }
+  if (e.host.empty()) return bad_input(url, "no host", hint);
+  if (!port.empty()) {
+    char* end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (*end || p < 1 || p > 65535) return bad_input(url, "bad port '" + port + "'", hint);
+    e.port = static_cast<int>(p);
+  }
+  if (!allow_remote && !is_loopback_host(e.host))
+    return bad_input(
+        url, "refusing a non-loopback host: your tweets would leave this machine",
+        "to send them to " + e.host + " anyway, set allow_remote = true in the [model] section of knowthy.toml");
+  return e;
+}
+
+OpenAIBackend::OpenAIBackend(OpenAIOptions options, std::vector<Endpoint> endpoints)
+    : m_options(std::move(options)), m_endpoints(std::move(endpoints)) {}
+
+Result<std::unique_ptr<OpenAIBackend>> OpenAIBackend::create(OpenAIOptions options) {
+  if (options.endpoints.empty()) return bad_input("model.endpoint", "no endpoint is configured");
+  std::vector<Endpoint> eps;
+  for (const auto& u : options.endpoints) {
+    auto e = parse_endpoint(u, options.allow_remote);
+    if (!e) return std::unexpected(e.error());
+    eps.push_back(*e);
+  }
+  return std::unique_ptr<OpenAIBackend>(new OpenAIBackend(std::move(options), std::move(eps)));
+}
+
+BackendInfo OpenAIBackend::info() const {
+  std::string where;
+  for (const auto& e : m_endpoints) where += (where.empty() ? "" : ", ") + e.url;
+  return BackendInfo{"openai", (m_options.model_name.empty() ? "" : m_options.model_name + " at ") + where, 0, false,
+                     m_options.parallel * static_cast<int>(m_endpoints.size())};
+}
+
+namespace {
+
+std::string server_error(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error")) {
+    const auto& e = j["error"];
+    if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();
+    if (e.is_string()) return e.get<std::string>();
+  }
+  return body.size() > 300 ? body.substr(0, 300) + "..." : body;
+}
+
+}  // namespace
+
+Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const std::string& body,
+                                                 size_t first_endpoint) {
+  std::string last_error;
+  int delay = m_options.backoff_ms;
+  for (int attempt = 0; attempt <= m_options.retries; ++attempt) {
+    // A failing server hands the retry to the next endpoint, if there is one.
+    const Endpoint& ep = m_endpoints[(first_endpoint + static_cast<size_t>(attempt)) % m_endpoints.size()];
+    const bool v6 = ep.host.find(':') != std::string::npos;
+    httplib::Client cli(ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port));
+    cli.set_connection_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
+    cli.set_read_timeout(std::chrono::milliseconds(m_options.timeout_ms));
+    cli.set_write_timeout(std::chrono::milliseconds(m_options.timeout_ms));
+    if (!m_options.api_key.empty()) cli.set_bearer_token_auth(m_options.api_key);
+    ++m_attempts;
+    auto res = cli.Post(ep.base + path, body, "application/json");
+    int wait = delay;
+    if (!res) {
+      last_error = ep.url + ": request failed (" + httplib::to_string(res.error()) + ")";
+    } else if (res->status >= 200 && res->status < 300) {
+      return Reply{res->status, res->body, {}};
+    } else if (res->status == 429 || res->status >= 500) {
+      last_error = ep.url + " answered " + std::to_string(res->status) + ": " + server_error(res->body);
+      if (auto ra = res->get_header_value("Retry-After"); !ra.empty()) {
+        char* end = nullptr;
+        long s = std::strtol(ra.c_str(), &end, 10);
+        if (!*end && s >= 0) wait = static_cast<int>(std::min<long>(s * 1000, 60'000));
+      }
+    } else {
+      // Other 4xx: the request itself is wrong; retrying cannot help.
+      return fail(ep.url + ep.base + path,
+                  "the server refused the request (" + std::to_string(res->status) + "): " + server_error(res->body),
+                  res->status == 401 || res->status == 403
+                      ? "set the API key in the environment variable named by [model] api_key_env"
+                      : "check [model] model_name and that the server supports this endpoint");
+    }
+    if (attempt < m_options.retries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+      delay = std::min(delay * 2, 30'000);
+    }
+  }
+  return fail("model server", last_error + " (after " + std::to_string(m_options.retries + 1) + " attempts)",
+              "is the server running? start it, or check [model] endpoint");
+}
+
+Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_endpoint) {
+  json body;
+  body["model"] = m_options.model_name.empty() ? "knowthy" : m_options.model_name;
+  body["messages"] = json::array();
+  for (const auto& m : rq.messages) body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+  body["max_tokens"] = rq.options.max_tokens;
+  body["temperature"] = rq.options.temperature;
+  body["seed"] = rq.options.seed;
+  if (!rq.options.stop.empty()) body["stop"] = rq.options.stop;
+  if (!rq.options.json_schema.empty()) {
+    auto schema = json::parse(rq.options.json_schema, nullptr, false);
+    if (schema.is_discarded()) return bad_input("json schema", "not valid JSON");
+    body["response_format"] = {{"type", "json_schema"},
+                               {"json_schema", {{"name", "answer"}, {"strict", true}, {"schema", schema}}}};
+  }
+  auto reply = post("/v1/chat/completions", body.dump(), first_endpoint);
+  if (!reply) return std::unexpected(reply.error());
+  auto j = json::parse(reply->body, nullptr, false);
+  const char* what = "model server reply";
+  if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
+    return fail(what, "no choices in the answer: " + reply->body.substr(0, 200));
+  const auto& choice = j["choices"][0];
+  Completion c;
+  if (!choice.contains("message") || !choice["message"].contains("content") ||
+      !choice["message"]["content"].is_string())
+    return fail(what, "the answer has no message content");
+  c.text = choice["message"]["content"].get<std::string>();
+  if (choice.value("finish_reason", json()).is_string() && choice["finish_reason"] == "length")
+    c.finish = FinishReason::length;
+  if (j.contains("usage") && j["usage"].is_object()) {
+    c.prompt_tokens = j["usage"].value("prompt_tokens", 0);
+    c.completion_tokens = j["usage"].value("completion_tokens", 0);
+  }
+  c.prompt_tokens_evaluated = c.prompt_tokens;
+  if (j.contains("timings") && j["timings"].is_object()) {  // llama-server tells what its cache saved
+    const auto& t = j["timings"];
+    c.prompt_tokens_evaluated = t.value("prompt_n", c.prompt_tokens);
+    c.prompt_ms = t.value("prompt_ms", 0.0);
+    c.generation_ms = t.value("predicted_ms", 0.0);
+  }
+  if (!rq.session.empty())
+    c.session = rq.session;
+  else if (j.contains("id") && j["id"].is_string() && !j["id"].get<std::string>().empty())
+    c.session = "openai-" + j["id"].get<std::string>();
+  else
+    c.session = new_session_id("openai");
+  return c;
+}
+
+std::vector<Result<Completion>> OpenAIBackend::generate(std::span<const ChatRequest> requests) {
+  std::vector<Result<Completion>> out(requests.size(), fail("generate", "not run"));
+  const size_t width = std::max<size_t>(1, static_cast<size_t>(m_options.parallel) * m_endpoints.size());
+  for (size_t start = 0; start < requests.size(); start += width) {
+    const size_t end = std::min(requests.size(), start + width);
+    if (end - start == 1) {
+      out[start] = run_one(requests[start], m_next++ % m_endpoints.size());
+      continue;
+    }
+    std::vector<std::thread> threads;
+    for (size_t i = start; i < end; ++i) {
+      size_t ep = m_next++ % m_endpoints.size();
+      threads.emplace_back([this, &out, &requests, i, ep] { out[i] = run_one(requests[i], ep); });
+    }
+    for (auto& t : threads) t.join();
+  }
+  return out;
+}
+
+namespace {
+
+// A GBNF rule matching exactly `s`.
+std::string gbnf_literal(std::string_view s) {
+  std::string g = "root ::= \"";
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '"': g += "\\\""; break;
+      case '\\': g += "\\\\"; break;
+      case '\n': g += "\\n"; break;
+      case '\r': g += "\\r"; break;
+      case '\t': g += "\\t"; break;
+      default:
+        if (ch < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02X", ch);
+          g += buf;
+        } else {
+          g += static_cast<char>(ch);
+        }
+    }
+  }
+  return g + "\"";
+}
+
+}  // namespace
+
+Result<Score> OpenAIBackend::score(std::string_view prompt, std::string_view completion) {
+  if (completion.empty()) return Score{};
+  json body;
+  body["prompt"] = std::string(prompt);
+  body["grammar"] = gbnf_literal(completion);
+  body["n_predict"] = static_cast<int>(completion.size()) + 8;  // never more tokens than bytes
+  body["n_probs"] = 1;
+  body["temperature"] = 0;
+  body["cache_prompt"] = true;
+  auto reply = post("/completion", body.dump(), m_next++ % m_endpoints.size());
+  if (!reply) {
+    if (reply.error().why.find("(404)") != std::string::npos)
+      return fail("model server", "cannot score: it has no llama-server /completion endpoint",
+                  "evaluation needs the embedded llama backend or llama-server");
+    return std::unexpected(reply.error());
+  }
+  auto j = json::parse(reply->body, nullptr, false);
+  if (!j.is_object() || !j.contains("completion_probabilities") || !j["completion_probabilities"].is_array())
+    return fail("model server", "cannot score: the answer has no token probabilities",
+                "evaluation needs the embedded llama backend or llama-server");
+  Score s;
+  std::string spelled;
+  for (const auto& t : j["completion_probabilities"]) {
+    if (!t.contains("logprob") || !t["logprob"].is_number()) return fail("model server", "a token has no logprob");
+    s.logprob += t["logprob"].get<double>();
+    ++s.tokens;
+  }
+  if (j.value("content", std::string()) != completion)
+    return fail("model server", "cannot score: the server did not follow the grammar that forces the completion");
+  return s;
+}
+
+}  // namespace knowthy::llm

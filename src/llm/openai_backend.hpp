@@ -1,0 +1,71 @@
+#pragma once
+// The openai backend: any OpenAI-compatible server (llama-server, Ollama, vLLM, LM Studio).
+// Requests go to /v1/chat/completions with response_format json_schema, spread over the
+// configured endpoints; connection errors, 429 and 5xx are retried with exponential backoff.
+// Only loopback hosts are accepted unless remote hosts are explicitly allowed.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llm/backend.hpp"
+
+namespace knowthy::llm {
+
+struct Endpoint {
+  std::string url;  // as configured
+  std::string scheme;
+  std::string host;  // without brackets for IPv6
+  int port = 80;
+  std::string base;  // path prefix without a trailing "/v1"
+};
+
+// Parses "http[s]://host[:port][/prefix]". Bad input for other schemes or a malformed URL; a
+// non-loopback host is refused unless allow_remote.
+Result<Endpoint> parse_endpoint(const std::string& url, bool allow_remote);
+bool is_loopback_host(const std::string& host);
+
+struct OpenAIOptions {
+  std::vector<std::string> endpoints;
+  bool allow_remote = false;
+  std::string model_name;
+  std::string api_key;  // sent as a Bearer token when set
+  int connect_timeout_ms = 5000;
+  int timeout_ms = 600000;
+  int retries = 4;
+  int backoff_ms = 500;  // first retry delay; doubles each time
+  int parallel = 2;      // requests in flight per endpoint
+};
+
+class OpenAIBackend final : public ModelBackend {
+ public:
+  static Result<std::unique_ptr<OpenAIBackend>> create(OpenAIOptions options);
+
+  BackendInfo info() const override;
+  std::vector<Result<Completion>> generate(std::span<const ChatRequest> requests) override;
+  using ModelBackend::generate;
+  // Uses llama-server's /completion: the completion is forced by a grammar and the log-probability
+  // of each forced token is read from n_probs. Other servers cannot score.
+  Result<Score> score(std::string_view prompt, std::string_view completion) override;
+
+  // Total HTTP attempts made (retries included), for tests.
+  int attempts() const { return m_attempts.load(); }
+
+ private:
+  struct Reply {
+    int status = 0;
+    std::string body;
+    std::string retry_after;
+  };
+  explicit OpenAIBackend(OpenAIOptions options, std::vector<Endpoint> endpoints);
+  Result<Completion> run_one(const ChatRequest& request, size_t first_endpoint);
+  // POSTs with retries; a 2xx reply, or the error to report.
+  Result<Reply> post(const std::string& path, const std::string& body, size_t first_endpoint);
+
+  OpenAIOptions m_options;
+  std::vector<Endpoint> m_endpoints;
+  std::atomic<size_t> m_next{0};
+  std::atomic<int> m_attempts{0};
+};
+
+}  // namespace knowthy::llm
