@@ -1,6 +1,7 @@
 #include "llm/openai_backend.hpp"
 
 #include <httplib.h>
+#include <json-schema-to-grammar.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -100,6 +101,13 @@ std::string server_error(const std::string& body) {
   return body.size() > 300 ? body.substr(0, 300) + "..." : body;
 }
 
+Status client_error(int status, const std::string& where, const std::string& body) {
+  return fail(where, "the server refused the request (" + std::to_string(status) + "): " + server_error(body),
+              status == 401 || status == 403
+                  ? "set the API key in the environment variable named by [model] api_key_env"
+                  : "check [model] model_name and that the server supports this endpoint");
+}
+
 }  // namespace
 
 Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const std::string& body,
@@ -121,7 +129,7 @@ Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const 
     if (!res) {
       last_error = ep.url + ": request failed (" + httplib::to_string(res.error()) + ")";
     } else if (res->status >= 200 && res->status < 300) {
-      return Reply{res->status, res->body, {}};
+      return Reply{res->status, res->body, ep.url + ep.base + path};
     } else if (res->status == 429 || res->status >= 500) {
       last_error = ep.url + " answered " + std::to_string(res->status) + ": " + server_error(res->body);
       if (auto ra = res->get_header_value("Retry-After"); !ra.empty()) {
@@ -130,12 +138,8 @@ Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const 
         if (!*end && s >= 0) wait = static_cast<int>(std::min<long>(s * 1000, 60'000));
       }
     } else {
-      // Other 4xx: the request itself is wrong; retrying cannot help.
-      return fail(ep.url + ep.base + path,
-                  "the server refused the request (" + std::to_string(res->status) + "): " + server_error(res->body),
-                  res->status == 401 || res->status == 403
-                      ? "set the API key in the environment variable named by [model] api_key_env"
-                      : "check [model] model_name and that the server supports this endpoint");
+      // Other 4xx: the request itself is wrong; retrying cannot help. The caller reports it.
+      return Reply{res->status, res->body, ep.url + ep.base + path};
     }
     if (attempt < m_options.retries) {
       std::this_thread::sleep_for(std::chrono::milliseconds(wait));
@@ -163,6 +167,21 @@ Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_en
   }
   auto reply = post("/v1/chat/completions", body.dump(), first_endpoint);
   if (!reply) return std::unexpected(reply.error());
+  if (reply->status == 400 && body.contains("response_format") &&
+      reply->body.find("Failed to initialize samplers") != std::string::npos) {
+    // llama-server cannot prefill some templates' generation prompt into its response_format
+    // grammar (see sample_model.cpp). Its own "grammar" field is not prefilled: send the schema
+    // as a grammar instead.
+    try {
+      body["grammar"] = json_schema_to_grammar(common_json::parse(rq.options.json_schema));
+    } catch (const std::exception& e) {
+      return bad_input("json schema", e.what());
+    }
+    body.erase("response_format");
+    reply = post("/v1/chat/completions", body.dump(), first_endpoint);
+    if (!reply) return std::unexpected(reply.error());
+  }
+  if (reply->status >= 400) return std::unexpected(client_error(reply->status, reply->where, reply->body).error());
   auto j = json::parse(reply->body, nullptr, false);
   const char* what = "model server reply";
   if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
@@ -251,12 +270,11 @@ Result<Score> OpenAIBackend::score(std::string_view prompt, std::string_view com
   body["temperature"] = 0;
   body["cache_prompt"] = true;
   auto reply = post("/completion", body.dump(), m_next++ % m_endpoints.size());
-  if (!reply) {
-    if (reply.error().why.find("(404)") != std::string::npos)
-      return fail("model server", "cannot score: it has no llama-server /completion endpoint",
-                  "evaluation needs the embedded llama backend or llama-server");
-    return std::unexpected(reply.error());
-  }
+  if (!reply) return std::unexpected(reply.error());
+  if (reply->status == 404)
+    return fail("model server", "cannot score: it has no llama-server /completion endpoint",
+                "evaluation needs the embedded llama backend or llama-server");
+  if (reply->status >= 400) return std::unexpected(client_error(reply->status, reply->where, reply->body).error());
   auto j = json::parse(reply->body, nullptr, false);
   if (!j.is_object() || !j.contains("completion_probabilities") || !j["completion_probabilities"].is_array())
     return fail("model server", "cannot score: the answer has no token probabilities",

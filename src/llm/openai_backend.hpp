@@ -55,11 +55,11 @@ class OpenAIBackend final : public ModelBackend {
   struct Reply {
     int status = 0;
     std::string body;
-    std::string retry_after;
+    std::string where;  // the URL asked
   };
   explicit OpenAIBackend(OpenAIOptions options, std::vector<Endpoint> endpoints);
   Result<Completion> run_one(const ChatRequest& request, size_t first_endpoint);
-  // POSTs with retries; a 2xx reply, or the error to report.
+  // POSTs with retries on connection errors, 429 and 5xx; a 2xx or other 4xx reply, or the error.
   Result<Reply> post(const std::string& path, const std::string& body, size_t first_endpoint);
 
   OpenAIOptions m_options;

@@ -40,9 +40,20 @@ Result<std::unique_ptr<gguf_context, GgufFree>> load_vocab() {
 
 }  // namespace
 
+// Each user turn ends with the "### assistant:" marker itself, so the generation prompt (what
+// add_generation_prompt adds) is empty. llama-server feeds the generation prompt through the
+// JSON-schema grammar token by token and, for SentencePiece vocabularies, drops the first token
+// when its piece starts with a space that the prompt does not have (common/sampling.cpp, meant
+// for a lone "▁" before a special token). "### assistant:\n" tokenizes as "▁###" ..., so "###"
+// was lost, the grammar rejected "assistant", and /v1/chat/completions with response_format
+// answered 400 "Failed to initialize samplers". The rendered prompts are the same as with the
+// plain "{% if add_generation_prompt %}### assistant:" form.
 std::string sample_chat_template() {
-  return "{% for message in messages %}### {{ message['role'] }}:\n{{ message['content'] }}\n\n{% endfor %}"
-         "{% if add_generation_prompt %}### assistant:\n{% endif %}";
+  return "{% for message in messages %}"
+         "{% if message['role'] == 'assistant' %}{{ message['content'] }}\n\n"
+         "{% else %}### {{ message['role'] }}:\n{{ message['content'] }}\n\n"
+         "{% if message['role'] == 'user' %}### assistant:\n{% endif %}{% endif %}"
+         "{% endfor %}";
 }
 
 Result<std::uint64_t> write_sample_model(const fs::path& out, const SampleModelOptions& opt) {
