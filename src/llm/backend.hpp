@@ -23,6 +23,7 @@ struct GenerateOptions {
   std::uint32_t seed = 0;
   std::vector<std::string> stop;  // the answer ends before the first of these
   std::string json_schema;        // when set, the answer is constrained to JSON matching it
+  bool ignore_eos = false;        // generate max_tokens exactly (benchmarks; embedded backend only)
 };
 
 enum class FinishReason { stop, length };

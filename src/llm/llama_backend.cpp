@@ -269,6 +269,9 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       sp.temp = rq.options.temperature;
       sp.seed = rq.options.seed;
       sp.no_perf = true;
+      if (rq.options.ignore_eos)
+        for (llama_token t = 0; t < llama_vocab_n_tokens(m.vocab); ++t)
+          if (llama_vocab_is_eog(m.vocab, t)) sp.logit_bias.push_back({t, -INFINITY});
       if (!rq.options.json_schema.empty()) {
         try {
           sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER,

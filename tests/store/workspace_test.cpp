@@ -90,5 +90,47 @@ TEST(Config, WrongTypeAndSyntaxErrorsNameTheFile) {
   EXPECT_NE(c.error().what.find("k.toml"), std::string::npos);
 }
 
+TEST(Config, ModelSectionReadsEveryBackendsSettings) {
+  test::TempDir dir;
+  // The commented defaults parse to the built-in defaults.
+  test::write_text(dir / "d.toml", default_config_text());
+  auto d = load_config(dir / "d.toml");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->model.backend, "llama");
+  EXPECT_EQ(d->model.parallel, 2);
+  EXPECT_EQ(d->model.endpoints, std::vector<std::string>{"http://127.0.0.1:8080"});
+
+  test::write_text(dir / "k.toml", R"([model]
+backend = "openai"
+endpoint = ["http://127.0.0.1:8080", "http://127.0.0.1:8081/v1"]
+model_name = "qwen"
+parallel = 4
+retries = 0
+command = "agent --print"
+session_regex = 'session: (\S+)'
+)");
+  auto c = load_config(dir / "k.toml");
+  ASSERT_TRUE(c) << c.error().why;
+  EXPECT_EQ(c->model.backend, "openai");
+  EXPECT_EQ(c->model.endpoints.size(), 2u);
+  EXPECT_EQ(c->model.endpoints[1], "http://127.0.0.1:8081/v1");
+  EXPECT_EQ(c->model.model_name, "qwen");
+  EXPECT_EQ(c->model.parallel, 4);
+  EXPECT_EQ(c->model.retries, 0);
+  EXPECT_EQ(c->model.command, "agent --print");
+  EXPECT_EQ(c->model.session_regex, "session: (\\S+)");
+
+  test::write_text(dir / "k.toml", "[model]\nendpoint = \"http://127.0.0.1:9\"\n");
+  ASSERT_TRUE(load_config(dir / "k.toml"));
+  EXPECT_EQ(load_config(dir / "k.toml")->model.endpoints, std::vector<std::string>{"http://127.0.0.1:9"});
+  for (std::string bad : {"[model]\nparallel = 0\n", "[model]\nendpoint = []\n", "[model]\nendpoint = [1]\n",
+                          "[model]\nallow_remote = \"yes\"\n"}) {
+    test::write_text(dir / "k.toml", bad);
+    auto e = load_config(dir / "k.toml");
+    ASSERT_FALSE(e) << bad;
+    EXPECT_EQ(e.error().kind, ErrorKind::bad_input);
+  }
+}
+
 }  // namespace
 }  // namespace knowthy::store
