@@ -269,6 +269,15 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       sp.temp = rq.options.temperature;
       sp.seed = rq.options.seed;
       sp.no_perf = true;
+      // Only the samplers that do something: the default chain also runs no-op penalties, DRY,
+      // XTC and typical-p over the whole vocabulary for every token, which shows on small models.
+      if (rq.options.temperature <= 0) {
+        sp.samplers = {COMMON_SAMPLER_TYPE_TOP_K};
+        sp.top_k = 1;  // greedy
+      } else {
+        sp.samplers = {COMMON_SAMPLER_TYPE_TOP_K, COMMON_SAMPLER_TYPE_TOP_P, COMMON_SAMPLER_TYPE_MIN_P,
+                       COMMON_SAMPLER_TYPE_TEMPERATURE};
+      }
       if (rq.options.ignore_eos)
         for (llama_token t = 0; t < llama_vocab_n_tokens(m.vocab); ++t)
           if (llama_vocab_is_eog(m.vocab, t)) sp.logit_bias.push_back({t, -INFINITY});
