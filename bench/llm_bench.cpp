@@ -70,6 +70,18 @@ std::vector<Message> prompt_of(LlamaBackend& b, int tokens, int salt) {
   return {{"user", filler(tokens, salt).substr(0, static_cast<size_t>(tokens) * 4)}};
 }
 
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += n;
+  }
+  return true;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -116,7 +128,7 @@ int main(int argc, char** argv) {
       if (r == 0) continue;
       pp.push_back(c->prompt_tokens_evaluated / (c->prompt_ms / 1000.0));
       tg.push_back((c->completion_tokens - 1) / (c->generation_ms / 1000.0));  // the first token came with the prompt
-        if (r == 1)
+      if (r == 1)
         std::fprintf(stderr, "pp prompt: %d tokens (%d evaluated), tg: %d tokens\n", c->prompt_tokens,
                      c->prompt_tokens_evaluated, c->completion_tokens);
     }
@@ -183,9 +195,10 @@ int main(int argc, char** argv) {
         "{\"test\":\"continuation\",\"draft_prompt\":%d,\"draft_answer\":%d,\"critique_prompt\":%d,"
         "\"critique_new_part\":%d,\"critique_evaluated_cached\":%d,\"critique_evaluated_full\":%d,"
         "\"pair_evaluated_cached\":%d,\"pair_evaluated_full\":%d,\"target_max\":%d,"
-        "\"critique_prompt_ms_cached\":%.1f,\"critique_prompt_ms_full\":%.1f}\n",
+        "\"critique_prompt_ms_cached\":%.1f,\"critique_prompt_ms_full\":%.1f,\"answer_valid_utf8\":%s}\n",
         draft->prompt_tokens, draft->completion_tokens, crit->prompt_tokens, new_part, crit->prompt_tokens_evaluated,
-        full->prompt_tokens_evaluated, pair_cont, pair_full, target, cont_ms, full_ms);
+        full->prompt_tokens_evaluated, pair_cont, pair_full, target, cont_ms, full_ms,
+        valid_utf8(draft->text) ? "true" : "false");
   }
   return 0;
 }

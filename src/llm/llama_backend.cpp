@@ -93,15 +93,26 @@ struct LlamaBackend::Impl {
   }
 
   // Tokens for `suffix` appended to text already in the cache, only if they spell it exactly.
-  // Tokenizers that prefix a space to the first word (SentencePiece) may add a lone "▁" token, dropped.
+  // SentencePiece tokenizers prefix a space to the first word: a lone "▁" is dropped, and a
+  // suffix starting mid-word (the last answer token of a cut-off answer) is tokenized behind a
+  // newline, which never merges with what follows, and the newline's tokens dropped.
   std::optional<std::vector<llama_token>> tokenize_suffix(const std::string& suffix) const {
     auto toks = common_tokenize(vocab, suffix, false, true);
     std::string spelled = pieces(toks);
     if (spelled == suffix) return toks;
-    if (!toks.empty() && spelled.size() == suffix.size() + 1 && spelled[0] == ' ' &&
-        std::string_view(spelled).substr(1) == suffix && common_token_to_piece(vocab, toks[0], true) == " ") {
+    if (!toks.empty() && spelled == " " + suffix && common_token_to_piece(vocab, toks[0], true) == " ") {
       toks.erase(toks.begin());
       return toks;
+    }
+    toks = common_tokenize(vocab, "\n" + suffix, false, true);
+    std::string lead;
+    for (size_t k = 0; k < toks.size() && k < 3; ++k) {
+      lead += common_token_to_piece(vocab, toks[k], true);
+      if (lead == "\n" || lead == " \n") {
+        std::vector<llama_token> rest(toks.begin() + static_cast<std::ptrdiff_t>(k + 1), toks.end());
+        if (pieces(rest) == suffix) return rest;
+        break;
+      }
     }
     return std::nullopt;
   }

@@ -147,6 +147,25 @@ TEST_F(LlamaBackendTest, ContinuationEvaluatesOnlyTheNewTokens) {
   EXPECT_GT(full->prompt_tokens_evaluated, 4 * crit->prompt_tokens_evaluated);
 }
 
+TEST_F(LlamaBackendTest, ContinuationKeepsTheWholeCacheWhateverTheAnswer) {
+  // Answers cut off mid-word, ending in odd tokens, or stopped by a stop string: the critique
+  // still reuses everything the cache holds that its prompt starts with.
+  auto b = load();
+  ASSERT_TRUE(b);
+  for (std::uint32_t seed = 1; seed <= 16; ++seed) {
+    auto rq = ask("Tweets, batch " + std::to_string(seed) + ": coffee, trail running, rain.", seed, 8 + seed * 3);
+    auto draft = b->generate(rq);
+    ASSERT_TRUE(draft);
+    rq.messages.push_back({"assistant", draft->text});
+    rq.messages.push_back({"user", "Critique it."});
+    rq.session = draft->session;
+    auto crit = b->generate(rq);
+    ASSERT_TRUE(crit);
+    const int decoded = draft->completion_tokens - (draft->finish == FinishReason::length ? 1 : 0);
+    EXPECT_EQ(crit->prompt_tokens - crit->prompt_tokens_evaluated, draft->prompt_tokens + decoded) << seed;
+  }
+}
+
 TEST_F(LlamaBackendTest, ParallelSequencesMatchSequentialOnes) {
   std::vector<ChatRequest> rq;
   for (std::uint32_t i = 0; i < 4; ++i) rq.push_back(ask("Batch " + std::to_string(i) + " of my tweets.", i + 1));
