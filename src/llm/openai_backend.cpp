@@ -233,61 +233,66 @@ std::vector<Result<Completion>> OpenAIBackend::generate(std::span<const ChatRequ
   return out;
 }
 
-namespace {
-
-// A GBNF rule matching exactly `s`.
-std::string gbnf_literal(std::string_view s) {
-  std::string g = "root ::= \"";
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"': g += "\\\""; break;
-      case '\\': g += "\\\\"; break;
-      case '\n': g += "\\n"; break;
-      case '\r': g += "\\r"; break;
-      case '\t': g += "\\t"; break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02X", ch);
-          g += buf;
-        } else {
-          g += static_cast<char>(ch);
-        }
-    }
-  }
-  return g + "\"";
-}
-
-}  // namespace
-
 Result<Score> OpenAIBackend::score(std::string_view prompt, std::string_view completion) {
-  if (completion.empty()) return Score{};
+  const std::string cannot = "evaluation needs the embedded llama backend or llama-server";
+  const size_t ep = m_next++ % m_endpoints.size();
+  // The canonical tokens, as the embedded engine scores them: the completion's tokens are what
+  // follows the prompt's own tokenization.
+  auto tokenize = [&](const std::string& content) -> Result<std::vector<long long>> {
+    json body{{"content", content}, {"add_special", true}, {"parse_special", true}};
+    auto reply = post("/tokenize", body.dump(), ep);
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->status == 404)
+      return fail("model server", "cannot score: it has no llama-server /tokenize and /completion endpoints", cannot);
+    if (reply->status >= 400) return std::unexpected(client_error(reply->status, reply->where, reply->body).error());
+    auto j = json::parse(reply->body, nullptr, false);
+    if (!j.is_object() || !j.contains("tokens") || !j["tokens"].is_array())
+      return fail("model server", "cannot score: /tokenize gave no tokens", cannot);
+    std::vector<long long> t;
+    for (const auto& x : j["tokens"])
+      if (x.is_number_integer()) t.push_back(x.get<long long>());
+    return t;
+  };
+  auto ptoks = tokenize(std::string(prompt));
+  if (!ptoks) return std::unexpected(ptoks.error());
+  auto all = tokenize(std::string(prompt) + std::string(completion));
+  if (!all) return std::unexpected(all.error());
+  size_t first = 0;
+  while (first < ptoks->size() && first < all->size() && (*ptoks)[first] == (*all)[first]) ++first;
+  if (first == 0) return bad_input("score", "the prompt is empty");
+  Score s;
+  if (first == all->size()) return s;
+  // The completion is forced token by token with a token-id grammar; n_probs reports each forced
+  // token's log-probability under the model (before the grammar).
+  std::string grammar = "root ::=";
+  for (size_t i = first; i < all->size(); ++i) grammar += " <[" + std::to_string((*all)[i]) + "]>";
   json body;
-  body["prompt"] = std::string(prompt);
-  body["grammar"] = gbnf_literal(completion);
-  body["n_predict"] = static_cast<int>(completion.size()) + 8;  // never more tokens than bytes
+  body["prompt"] = json(std::vector<long long>(all->begin(), all->begin() + static_cast<std::ptrdiff_t>(first)));
+  body["grammar"] = grammar;
+  body["n_predict"] = static_cast<int>(all->size() - first);
   body["n_probs"] = 1;
   body["temperature"] = 0;
   body["cache_prompt"] = true;
-  auto reply = post("/completion", body.dump(), m_next++ % m_endpoints.size());
+  auto reply = post("/completion", body.dump(), ep);
   if (!reply) return std::unexpected(reply.error());
   if (reply->status == 404)
-    return fail("model server", "cannot score: it has no llama-server /completion endpoint",
-                "evaluation needs the embedded llama backend or llama-server");
+    return fail("model server", "cannot score: it has no llama-server /completion endpoint", cannot);
   if (reply->status >= 400) return std::unexpected(client_error(reply->status, reply->where, reply->body).error());
   auto j = json::parse(reply->body, nullptr, false);
   if (!j.is_object() || !j.contains("completion_probabilities") || !j["completion_probabilities"].is_array())
-    return fail("model server", "cannot score: the answer has no token probabilities",
-                "evaluation needs the embedded llama backend or llama-server");
-  Score s;
-  std::string spelled;
+    return fail("model server", "cannot score: the answer has no token probabilities", cannot);
+  size_t i = first;
   for (const auto& t : j["completion_probabilities"]) {
     if (!t.contains("logprob") || !t["logprob"].is_number()) return fail("model server", "a token has no logprob");
+    if (i >= all->size() || !t.contains("id") || t["id"] != (*all)[i])
+      return fail("model server", "cannot score: the server did not follow the grammar that forces the completion",
+                  cannot);
     s.logprob += t["logprob"].get<double>();
     ++s.tokens;
+    ++i;
   }
-  if (j.value("content", std::string()) != completion)
-    return fail("model server", "cannot score: the server did not follow the grammar that forces the completion");
+  if (i != all->size())
+    return fail("model server", "cannot score: the server stopped before the end of the completion", cannot);
   return s;
 }
 

@@ -44,8 +44,9 @@ class OpenAIBackend final : public ModelBackend {
   BackendInfo info() const override;
   std::vector<Result<Completion>> generate(std::span<const ChatRequest> requests) override;
   using ModelBackend::generate;
-  // Uses llama-server's /completion: the completion is forced by a grammar and the log-probability
-  // of each forced token is read from n_probs. Other servers cannot score.
+  // Uses llama-server's /tokenize (canonical tokens, as the embedded engine scores them) and
+  // /completion with a token-id grammar that forces the completion, reading each forced token's
+  // log-probability from n_probs. Other servers cannot score.
   Result<Score> score(std::string_view prompt, std::string_view completion) override;
 
   // Total HTTP attempts made (retries included), for tests.

@@ -127,17 +127,15 @@ TEST_F(LlamaServerTest, ScoreMatchesTheEmbeddedEngine) {
   auto local = LlamaBackend::load(lo);
   ASSERT_TRUE(local);
   const std::string prompt = "### user:\nWhat do I like?\n\n### assistant:\n";
-  for (std::string completion : {" bread", "\nI like bread."}) {
+  for (std::string completion : {" bread", "\nI like bread.", " Sourdough"}) {
     auto remote = b->score(prompt, completion);
     ASSERT_TRUE(remote) << remote.error().why;
     auto mine = (*local)->score(prompt, completion);
     ASSERT_TRUE(mine);
     EXPECT_LT(remote->logprob, 0);
     EXPECT_GT(remote->tokens, 0);
-    // The same tokens give the same log-probability (the server may pick another split).
-    if (remote->tokens == mine->tokens) {
-      EXPECT_NEAR(remote->logprob, mine->logprob, 0.05 * std::abs(mine->logprob));
-    }
+    EXPECT_EQ(remote->tokens, mine->tokens) << completion;
+    EXPECT_NEAR(remote->logprob, mine->logprob, 1e-2 * std::abs(mine->logprob)) << completion;
   }
 }
 
