@@ -15,6 +15,11 @@ class ModelCheckE2E : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(test::run_knowthy({"sample-model", (m_dir / "m.gguf").string()}).exit_code, 0); }
   test::RunResult check(std::vector<std::string> extra) {
+    if (!std::filesystem::exists(m_dir / "ws" / "knowthy.toml")) {
+      // One engine thread: ctest runs two tests at once on two cores.
+      std::filesystem::create_directories(m_dir / "ws");
+      test::write_text(m_dir / "ws" / "knowthy.toml", "[model]\nthreads = 1\n");
+    }
     std::vector<std::string> args{"--workspace", (m_dir / "ws").string(), "model", "check"};
     args.insert(args.end(), extra.begin(), extra.end());
     return test::run_knowthy(args);

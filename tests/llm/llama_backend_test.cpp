@@ -33,7 +33,7 @@ class LlamaBackendTest : public ::testing::Test {
     LlamaOptions o;
     o.model_path = s_model;
     o.parallel = parallel;
-    o.threads = 2;
+    o.threads = 1;  // ctest runs two tests at once on two cores: spinning thread pools would fight
     o.context = 1024;
     auto b = LlamaBackend::load(o);
     EXPECT_TRUE(b) << (b ? "" : b.error().why);
@@ -192,6 +192,7 @@ double reference_logprob(const std::string& model_path, const std::string& promp
                                                                   llama_model_free);
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = 512;
+  cp.n_threads = cp.n_threads_batch = 1;
   std::unique_ptr<llama_context, decltype(&llama_free)> ctx(llama_init_from_model(model.get(), cp), llama_free);
   const llama_vocab* vocab = llama_model_get_vocab(model.get());
   auto tok = [&](const std::string& s) {

@@ -48,7 +48,7 @@ class LlamaServerTest : public ::testing::Test {
       std::freopen(log.c_str(), "a", stderr);
       const std::string port = std::to_string(s_port);
       ::execl(KNOWTHY_LLAMA_SERVER, "llama-server", "-m", s_model.c_str(), "--host", "127.0.0.1", "--port",
-              port.c_str(), "-c", "4096", "-np", "2", "-t", "2", static_cast<char*>(nullptr));
+              port.c_str(), "-c", "4096", "-np", "2", "-t", "1", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     httplib::Client cli("127.0.0.1", s_port);
@@ -122,7 +122,7 @@ TEST_F(LlamaServerTest, ScoreMatchesTheEmbeddedEngine) {
   auto b = backend();
   LlamaOptions lo;
   lo.model_path = s_model;
-  lo.threads = 2;
+  lo.threads = 1;
   lo.context = 1024;
   auto local = LlamaBackend::load(lo);
   ASSERT_TRUE(local);

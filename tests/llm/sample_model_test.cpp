@@ -28,7 +28,7 @@ std::vector<llama_token> greedy(const std::string& path, const std::string& prom
   if (!model) return {};
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = 512;
-  cp.n_threads = cp.n_threads_batch = 2;
+  cp.n_threads = cp.n_threads_batch = 1;
   std::unique_ptr<llama_context, ContextFree> ctx(llama_init_from_model(model.get(), cp));
   EXPECT_TRUE(ctx);
   const llama_vocab* vocab = llama_model_get_vocab(model.get());
