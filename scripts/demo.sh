@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded defaults: a synthetic archive made by knowthy itself,
-# imported into a fresh private workspace outside the clone, then the workspace's status.
+# imported into a fresh private workspace outside the clone, then the workspace's status, and
+# the embedded engine checked with knowthy's own tiny model (its answers are nonsense, but JSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh release >/dev/null
@@ -10,5 +11,8 @@ mkdir -p "$demo"
 ./build/knowthy sample-archive "$demo/archive.zip" --tweets 2000
 ./build/knowthy sample-model "$demo/model.gguf"
 ./build/knowthy --workspace "$demo/workspace" init
+# Point the workspace at the sample model, as a user would at theirs.
+sed -i "s|^# path = \"\"|path = \"$demo/model.gguf\"|" "$demo/workspace/knowthy.toml"
 ./build/knowthy --workspace "$demo/workspace" ingest "$demo/archive.zip"
 ./build/knowthy --workspace "$demo/workspace" status
+./build/knowthy --workspace "$demo/workspace" model check
