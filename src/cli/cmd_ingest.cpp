@@ -4,6 +4,7 @@
 #include "archive/importer.hpp"
 #include "cli/commands.hpp"
 #include "store/config.hpp"
+#include "store/lock.hpp"
 
 namespace knowthy::cli {
 
@@ -22,6 +23,8 @@ void register_ingest(CLI::App& app, const GlobalOptions& g, Runner& run) {
       const bool json_out = o->json;
       auto ws = open_workspace(g);
       if (!ws) return std::unexpected(ws.error());
+      auto lock = store::WorkspaceLock::acquire(ws->dir(), "ingest");
+      if (!lock) return std::unexpected(lock.error());
       auto cfg = store::load_config(ws->config_path());
       if (!cfg) return std::unexpected(cfg.error());
       archive::ImportOptions opt;
