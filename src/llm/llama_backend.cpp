@@ -3,7 +3,7 @@
 #include <chat.h>
 #include <common.h>
 #include <json-schema-to-grammar.h>
-#include <llama.h>
+#include <llama-cpp.h>
 #include <log.h>
 #include <sampling.h>
 
@@ -20,12 +20,6 @@ namespace knowthy::llm {
 
 namespace {
 
-struct ModelFree {
-  void operator()(llama_model* m) const noexcept { llama_model_free(m); }
-};
-struct ContextFree {
-  void operator()(llama_context* c) const noexcept { llama_free(c); }
-};
 struct BatchFree {
   void operator()(llama_batch* b) const noexcept {
     llama_batch_free(*b);
@@ -66,8 +60,8 @@ struct Slot {
 
 struct LlamaBackend::Impl {
   LlamaOptions opt;
-  std::unique_ptr<llama_model, ModelFree> model;
-  std::unique_ptr<llama_context, ContextFree> ctx;
+  llama_model_ptr model;
+  llama_context_ptr ctx;
   common_chat_templates_ptr templates;
   const llama_vocab* vocab = nullptr;
   bool has_template = false;

@@ -1,5 +1,6 @@
 #include "llm/sample_model.hpp"
 
+#include <ggml-cpp.h>
 #include <ggml.h>
 #include <gguf.h>
 #include <unistd.h>
@@ -19,21 +20,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct GgufFree {
-  void operator()(gguf_context* c) const noexcept { gguf_free(c); }
-};
-struct GgmlFree {
-  void operator()(ggml_context* c) const noexcept { ggml_free(c); }
-};
-
 // gguf can only read from a FILE*: hand it the embedded bytes through an in-memory stream.
-Result<std::unique_ptr<gguf_context, GgufFree>> load_vocab() {
+Result<gguf_context_ptr> load_vocab() {
   size_t size = static_cast<size_t>(knowthy_vocab_gguf_end - knowthy_vocab_gguf);
   std::unique_ptr<FILE, int (*)(FILE*)> f(fmemopen(const_cast<unsigned char*>(knowthy_vocab_gguf), size, "rb"),
                                           &std::fclose);
   if (!f) return fail("embedded vocabulary", "cannot open");
   gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
-  std::unique_ptr<gguf_context, GgufFree> ctx(gguf_init_from_file_ptr(f.get(), params));
+  gguf_context_ptr ctx(gguf_init_from_file_ptr(f.get(), params));
   if (!ctx) return fail("embedded vocabulary", "not a readable GGUF");
   return ctx;
 }
@@ -65,7 +59,7 @@ Result<std::uint64_t> write_sample_model(const fs::path& out, const SampleModelO
   if (tok_key < 0) return fail("embedded vocabulary", "has no tokens");
   const auto n_vocab = static_cast<int64_t>(gguf_get_arr_n(vocab->get(), tok_key));
 
-  std::unique_ptr<gguf_context, GgufFree> gguf(gguf_init_empty());
+  gguf_context_ptr gguf(gguf_init_empty());
   gguf_set_kv(gguf.get(), vocab->get());  // tokenizer.* and the rest of the vocab's metadata
   gguf_set_val_str(gguf.get(), "general.architecture", "llama");
   gguf_set_val_str(gguf.get(), "general.name", "knowthy sample model (random weights)");
@@ -103,7 +97,7 @@ Result<std::uint64_t> write_sample_model(const fs::path& out, const SampleModelO
   size_t bytes = ggml_tensor_overhead() * specs.size();
   for (const Spec& s : specs) bytes += static_cast<size_t>(s.ne0 * std::max<int64_t>(s.ne1, 1)) * sizeof(float) + 64;
   ggml_init_params gp{bytes, nullptr, false};
-  std::unique_ptr<ggml_context, GgmlFree> ctx(ggml_init(gp));
+  ggml_context_ptr ctx(ggml_init(gp));
   if (!ctx) return fail("sample model", "out of memory");
 
   std::mt19937_64 rng(opt.seed);

@@ -2,7 +2,7 @@
 #include "llm/llama_backend.hpp"
 
 #include <gtest/gtest.h>
-#include <llama.h>
+#include <llama-cpp.h>
 
 #include <cmath>
 #include <memory>
@@ -188,12 +188,11 @@ TEST_F(LlamaBackendTest, ParallelSequencesMatchSequentialOnes) {
 double reference_logprob(const std::string& model_path, const std::string& prompt, const std::string& completion,
                          int* n_tokens) {
   llama_model_params mp = llama_model_default_params();
-  std::unique_ptr<llama_model, decltype(&llama_model_free)> model(llama_model_load_from_file(model_path.c_str(), mp),
-                                                                  llama_model_free);
+  llama_model_ptr model(llama_model_load_from_file(model_path.c_str(), mp));
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = 512;
   cp.n_threads = cp.n_threads_batch = 1;
-  std::unique_ptr<llama_context, decltype(&llama_free)> ctx(llama_init_from_model(model.get(), cp), llama_free);
+  llama_context_ptr ctx(llama_init_from_model(model.get(), cp));
   const llama_vocab* vocab = llama_model_get_vocab(model.get());
   auto tok = [&](const std::string& s) {
     std::vector<llama_token> t(s.size() + 8);

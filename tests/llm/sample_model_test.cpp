@@ -2,7 +2,7 @@
 #include "llm/sample_model.hpp"
 
 #include <gtest/gtest.h>
-#include <llama.h>
+#include <llama-cpp.h>
 
 #include <memory>
 
@@ -11,25 +11,15 @@
 namespace knowthy::llm {
 namespace {
 
-struct ModelFree {
-  void operator()(llama_model* m) const noexcept { llama_model_free(m); }
-};
-struct ContextFree {
-  void operator()(llama_context* c) const noexcept { llama_free(c); }
-};
-struct SamplerFree {
-  void operator()(llama_sampler* s) const noexcept { llama_sampler_free(s); }
-};
-
 std::vector<llama_token> greedy(const std::string& path, const std::string& prompt, int n) {
   llama_model_params mp = llama_model_default_params();
-  std::unique_ptr<llama_model, ModelFree> model(llama_model_load_from_file(path.c_str(), mp));
+  llama_model_ptr model(llama_model_load_from_file(path.c_str(), mp));
   EXPECT_TRUE(model);
   if (!model) return {};
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = 512;
   cp.n_threads = cp.n_threads_batch = 1;
-  std::unique_ptr<llama_context, ContextFree> ctx(llama_init_from_model(model.get(), cp));
+  llama_context_ptr ctx(llama_init_from_model(model.get(), cp));
   EXPECT_TRUE(ctx);
   const llama_vocab* vocab = llama_model_get_vocab(model.get());
   std::vector<llama_token> toks(prompt.size() + 8);
@@ -37,7 +27,7 @@ std::vector<llama_token> greedy(const std::string& path, const std::string& prom
                           static_cast<int32_t>(toks.size()), true, false);
   EXPECT_GT(nt, 0);
   toks.resize(static_cast<size_t>(nt));
-  std::unique_ptr<llama_sampler, SamplerFree> smpl(llama_sampler_init_greedy());
+  llama_sampler_ptr smpl(llama_sampler_init_greedy());
   std::vector<llama_token> out;
   llama_batch batch = llama_batch_get_one(toks.data(), nt);
   for (int i = 0; i < n; ++i) {
@@ -58,7 +48,7 @@ TEST(SampleModel, LoadsInLlamaCppAndGeneratesDeterministically) {
   EXPECT_GT(*params, 4'000'000u);  // two 32000x64 embedding matrices dominate
 
   llama_model_params mp = llama_model_default_params();
-  std::unique_ptr<llama_model, ModelFree> model(llama_model_load_from_file(path.c_str(), mp));
+  llama_model_ptr model(llama_model_load_from_file(path.c_str(), mp));
   ASSERT_TRUE(model);
   EXPECT_EQ(llama_vocab_n_tokens(llama_model_get_vocab(model.get())), 32000);
   EXPECT_EQ(llama_model_n_embd(model.get()), 64);
@@ -100,7 +90,7 @@ TEST(SampleModelE2E, CommandWritesALoadableModel) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(test::read_text(path).substr(0, 4), "GGUF");
   llama_model_params mp = llama_model_default_params();
-  std::unique_ptr<llama_model, ModelFree> model(llama_model_load_from_file(path.c_str(), mp));
+  llama_model_ptr model(llama_model_load_from_file(path.c_str(), mp));
   ASSERT_TRUE(model);
   EXPECT_EQ(llama_model_n_layer(model.get()), 1);
   auto bad = test::run_knowthy({"sample-model", path, "--heads", "5"});  // 64 does not divide by 5
