@@ -2,21 +2,18 @@
 
 #include <chrono>
 
+#include "util/text.hpp"
+
 namespace knowthy::llm {
 
 namespace {
+
+using util::trim;
 
 std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
-}
-
-std::string trim(std::string s) {
-  const char* ws = " \t\r\n";
-  s.erase(0, s.find_first_not_of(ws) == std::string::npos ? s.size() : s.find_first_not_of(ws));
-  s.erase(s.find_last_not_of(ws) + 1);
-  return s;
 }
 
 std::string tail(const std::string& s, size_t n) {

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "util/text.hpp"
+
 namespace knowthy::pipeline {
 
 using nlohmann::json;
@@ -53,6 +55,8 @@ std::optional<std::pair<size_t, size_t>> find_object_span(std::string_view t, si
 }
 
 namespace {
+
+using util::trim;
 
 // Numbers whose exponent no double can hold make the JSON library give up on the whole answer;
 // they are rewritten (outside strings) to values it can read, which normalization then clamps.
@@ -108,13 +112,6 @@ std::string clamp_huge_numbers(std::string_view s) {
     ++i;
   }
   return out;
-}
-
-std::string trim(std::string s) {
-  const char* ws = " \t\r\n";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
 // Cuts at `max` bytes without splitting a UTF-8 sequence.

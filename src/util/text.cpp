@@ -7,6 +7,13 @@
 
 namespace knowthy::util {
 
+std::string trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  const size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return std::string(s.substr(b, s.find_last_not_of(ws) - b + 1));
+}
+
 size_t utf8_offset(std::string_view s, size_t cp) {
   size_t i = 0;
   while (cp > 0 && i < s.size()) {

@@ -7,6 +7,9 @@
 
 namespace knowthy::util {
 
+// `s` without leading and trailing spaces, tabs, CRs and LFs.
+std::string trim(std::string_view s);
+
 // Byte offset of the code point with index `cp` in UTF-8 `s` (s.size() when past the end).
 size_t utf8_offset(std::string_view s, size_t cp);
 

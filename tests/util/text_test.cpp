@@ -47,4 +47,11 @@ TEST(Text, ParseU64KeepsIdsAbove2To53) {
 }
 
 }  // namespace
+TEST(Text, Trim) {
+  EXPECT_EQ(trim("  a b \t\r\n"), "a b");
+  EXPECT_EQ(trim("\n\n"), "");
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(trim("x"), "x");
+}
+
 }  // namespace knowthy::util
