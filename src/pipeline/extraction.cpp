@@ -29,13 +29,14 @@ json NormalizationReport::to_json() const {
               {"missing_evidence", missing_evidence},     {"changes", changes}};
 }
 
-std::optional<std::pair<size_t, size_t>> find_object_span(std::string_view t, size_t from) {
-  const size_t start = t.find('{', from);
-  if (start == std::string_view::npos) return std::nullopt;
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (size_t i = start; i < t.size(); ++i) {
-    const char c = t[i];
+namespace {
+
+// Whether a scan over JSON text is inside a string literal, where braces and digits mean nothing.
+struct StringScan {
+  bool in_string = false;
+  bool escaped = false;
+  // Feeds one character; true when it belongs to a string literal (its quotes included).
+  bool inside(char c) {
     if (in_string) {
       if (escaped)
         escaped = false;
@@ -43,9 +44,23 @@ std::optional<std::pair<size_t, size_t>> find_object_span(std::string_view t, si
         escaped = true;
       else if (c == '"')
         in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
+      return true;
+    }
+    return in_string = c == '"';
+  }
+};
+
+}  // namespace
+
+std::optional<std::pair<size_t, size_t>> find_object_span(std::string_view t, size_t from) {
+  const size_t start = t.find('{', from);
+  if (start == std::string_view::npos) return std::nullopt;
+  int depth = 0;
+  StringScan scan;
+  for (size_t i = start; i < t.size(); ++i) {
+    const char c = t[i];
+    if (scan.inside(c)) continue;
+    if (c == '{' || c == '[') {
       ++depth;
     } else if (c == '}' || c == ']') {
       if (--depth == 0) return std::pair{start, i + 1};
@@ -63,22 +78,10 @@ using util::trim;
 std::string clamp_huge_numbers(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  bool in_string = false, escaped = false;
+  StringScan scan;
   for (size_t i = 0; i < s.size();) {
     const char c = s[i];
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      out += c;
-      ++i;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
+    if (scan.inside(c)) {
       out += c;
       ++i;
       continue;
