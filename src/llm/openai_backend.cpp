@@ -238,18 +238,22 @@ Result<Score> OpenAIBackend::score(std::string_view prompt, std::string_view com
   const size_t ep = m_next++ % m_endpoints.size();
   // The canonical tokens, as the embedded engine scores them: the completion's tokens are what
   // follows the prompt's own tokenization.
-  auto tokenize = [&](const std::string& content) -> Result<std::vector<long long>> {
-    json body{{"content", content}, {"add_special", true}, {"parse_special", true}};
-    auto reply = post("/tokenize", body.dump(), ep);
+  // A llama-server endpoint's JSON answer; a server without it cannot score.
+  auto call = [&](const char* path, const json& body) -> Result<json> {
+    auto reply = post(path, body.dump(), ep);
     if (!reply) return std::unexpected(reply.error());
     if (reply->status == 404)
-      return fail("model server", "cannot score: it has no llama-server /tokenize and /completion endpoints", cannot);
+      return fail("model server", std::string("cannot score: it has no llama-server ") + path + " endpoint", cannot);
     if (reply->status >= 400) return std::unexpected(client_error(reply->status, reply->where, reply->body).error());
-    auto j = json::parse(reply->body, nullptr, false);
-    if (!j.is_object() || !j.contains("tokens") || !j["tokens"].is_array())
+    return json::parse(reply->body, nullptr, false);
+  };
+  auto tokenize = [&](const std::string& content) -> Result<std::vector<long long>> {
+    auto j = call("/tokenize", json{{"content", content}, {"add_special", true}, {"parse_special", true}});
+    if (!j) return std::unexpected(j.error());
+    if (!j->is_object() || !j->contains("tokens") || !(*j)["tokens"].is_array())
       return fail("model server", "cannot score: /tokenize gave no tokens", cannot);
     std::vector<long long> t;
-    for (const auto& x : j["tokens"])
+    for (const auto& x : (*j)["tokens"])
       if (x.is_number_integer()) t.push_back(x.get<long long>());
     return t;
   };
@@ -273,12 +277,9 @@ Result<Score> OpenAIBackend::score(std::string_view prompt, std::string_view com
   body["n_probs"] = 1;
   body["temperature"] = 0;
   body["cache_prompt"] = true;
-  auto reply = post("/completion", body.dump(), ep);
-  if (!reply) return std::unexpected(reply.error());
-  if (reply->status == 404)
-    return fail("model server", "cannot score: it has no llama-server /completion endpoint", cannot);
-  if (reply->status >= 400) return std::unexpected(client_error(reply->status, reply->where, reply->body).error());
-  auto j = json::parse(reply->body, nullptr, false);
+  auto answer = call("/completion", body);
+  if (!answer) return std::unexpected(answer.error());
+  const json& j = *answer;
   if (!j.is_object() || !j.contains("completion_probabilities") || !j["completion_probabilities"].is_array())
     return fail("model server", "cannot score: the answer has no token probabilities", cannot);
   size_t i = first;
