@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   cli::register_sample_archive(app, g, run);
   cli::register_sample_model(app, g, run);
   cli::register_model(app, g, run);
+  cli::register_extract(app, g, run);
+  cli::register_verify(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

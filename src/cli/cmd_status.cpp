@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "pipeline/batch_queue.hpp"
+#include "pipeline/extract.hpp"
 #include "store/schema.hpp"
 
 namespace knowthy::cli {
@@ -45,6 +47,13 @@ FROM tweets WHERE deleted = 0)sql");
       {"with_media", st->column_int(6)},   {"notes_merged", st->column_int(7)}, {"deleted", *deleted}};
   j["likes"] = *likes;
   j["imports"] = *imports;
+  auto cfg = store::load_config(ws.config_path());
+  if (!cfg) return std::unexpected(cfg.error());
+  pipeline::BatchQueue queue(db, pipeline::queue_options(*cfg));
+  auto c = queue.counts();
+  if (!c) return std::unexpected(c.error());
+  j["batches"] = {
+      {"done", c->done}, {"failed", c->failed}, {"pending", c->pending}, {"tweets_remaining", c->tweets_remaining}};
   return j;
 }
 
@@ -79,6 +88,10 @@ void register_status(CLI::App& app, const GlobalOptions& g, Runner& run) {
       std::printf("           %lld with media, %lld long posts (note tweets), %lld deleted (kept, never used)\n",
                   t["with_media"].get<long long>(), t["notes_merged"].get<long long>(), t["deleted"].get<long long>());
       std::printf("likes      %lld\n", (*j)["likes"].get<long long>());
+      const auto& b = (*j)["batches"];
+      std::printf("batches    %lld done, %lld failed, %lld to go (%lld tweets not yet read)\n",
+                  b["done"].get<long long>(), b["failed"].get<long long>(), b["pending"].get<long long>(),
+                  b["tweets_remaining"].get<long long>());
       return {};
     };
   });

@@ -36,6 +36,8 @@ void register_export(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_sample_archive(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_sample_model(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_model(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_extract(CLI::App& app, const GlobalOptions& g, Runner& run);  // extract and run
+void register_verify(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 // Opens (creating on first use) the workspace the global options name.
 Result<store::Workspace> open_workspace(const GlobalOptions& g);

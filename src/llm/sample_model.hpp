@@ -18,7 +18,7 @@ struct SampleModelOptions {
   int n_head = 4;
   int n_head_kv = 4;
   int n_ff = 128;
-  int n_ctx_train = 4096;
+  int n_ctx_train = 32768;  // room for whole batches; the weights are random either way
 };
 
 // The chat template written into the model: plain markers the vocabulary tokenizes as text.

@@ -17,6 +17,18 @@ std::string default_config_text() {
 # batch_size = 50
 # Retweets are other people's words; by default they are not given to the model.
 # include_retweets = false
+# Batches one `knowthy extract` (and one scheduler tick) processes; `knowthy run` does them all.
+# batches_per_tick = 4
+# Most tokens the model may write per pass (draft, then critique).
+# max_tokens = 2048
+# Sampling temperature; 0 is greedy and reproducible. Retries sample at 0.7 when this is 0.
+# temperature = 0.0
+# Retries of a pass whose answer did not parse or whose model call failed, and the wait before
+# the first retry of a failed call (doubled each time).
+# retries = 2
+# retry_backoff_ms = 2000
+# A run stops after this many batches in a row failed (e.g. the model server is down).
+# stop_after_failures = 3
 
 [model]
 # Backend: "llama" (embedded llama.cpp), "openai" (an OpenAI-compatible server) or "command".
@@ -30,8 +42,8 @@ std::string default_config_text() {
 # parallel = 2
 # CPU threads; 0 uses one per core.
 # threads = 0
-# Context size in tokens, per conversation.
-# context = 4096
+# Context size in tokens, per conversation: a batch's prompt, its draft and its critique must fit.
+# context = 8192
 # Layers offloaded to a GPU when llama.cpp was built with one (ignored otherwise).
 # gpu_layers = 999
 # A Jinja chat template to use instead of the model's own.
@@ -102,6 +114,9 @@ Result<Config> load_config(const std::filesystem::path& path) {
   cfg.extract.batch_size = static_cast<int>(batch_size);
   if (s = read_value(t, "extract", "include_retweets", cfg.extract.include_retweets, path); !s)
     return std::unexpected(s.error());
+  if (s = read_value(t, "extract", "temperature", cfg.extract.temperature, path); !s) return std::unexpected(s.error());
+  if (cfg.extract.temperature < 0 || cfg.extract.temperature > 5)
+    return bad_input(path.string(), "extract.temperature must be between 0 and 5");
   auto& m = cfg.model;
   for (auto [key, out] : {std::pair{"backend", &m.backend},
                           {"path", &m.path},
@@ -118,6 +133,18 @@ Result<Config> load_config(const std::filesystem::path& path) {
     int* out;
     int lo, hi;
   };
+  auto& x = cfg.extract;
+  for (auto k : {IntKey{"batches_per_tick", &x.batches_per_tick, 1, 1000000},
+                 IntKey{"max_tokens", &x.max_tokens, 16, 1 << 20}, IntKey{"retries", &x.retries, 0, 100},
+                 IntKey{"retry_backoff_ms", &x.retry_backoff_ms, 0, 3600000},
+                 IntKey{"stop_after_failures", &x.stop_after_failures, 1, 1000000}}) {
+    int64_t v = *k.out;
+    if (s = read_value(t, "extract", k.key, v, path); !s) return std::unexpected(s.error());
+    if (v < k.lo || v > k.hi)
+      return bad_input(path.string(), std::string("extract.") + k.key + " must be between " + std::to_string(k.lo) +
+                                          " and " + std::to_string(k.hi));
+    *k.out = static_cast<int>(v);
+  }
   for (auto k :
        {IntKey{"parallel", &m.parallel, 1, 64}, IntKey{"threads", &m.threads, 0, 1024},
         IntKey{"context", &m.context, 64, 1 << 20}, IntKey{"gpu_layers", &m.gpu_layers, 0, 100000},

@@ -71,6 +71,65 @@ CREATE TABLE likes (
   import_id    INTEGER NOT NULL REFERENCES imports(id)
 );
 )sql",
+    // 2: two-pass extraction. A tweet belongs to at most one batch (tweets.batch_id); the queue of
+    // unprocessed tweets is a partial index, so taking the next batch costs the same on the first
+    // and the thousandth batch. Ids stay INTEGER, as in tweets.
+    R"sql(
+CREATE TABLE batches (
+  id                  INTEGER PRIMARY KEY,  -- N of runs/batch_NNNNNN
+  status              TEXT NOT NULL CHECK (status IN ('pending','running','done','failed')),
+  tweet_count         INTEGER NOT NULL,
+  created_at          TEXT NOT NULL,
+  started_at          TEXT,
+  finished_at         TEXT,
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  error               TEXT,
+  draft_session_id    TEXT,
+  critique_session_id TEXT,
+  prompt_tokens       INTEGER,
+  completion_tokens   INTEGER,
+  model_ms            REAL,
+  candidates          INTEGER,
+  examples            INTEGER,
+  hallucinated_ids    INTEGER
+);
+CREATE INDEX batches_by_status ON batches(status, id);
+ALTER TABLE tweets ADD COLUMN batch_id INTEGER REFERENCES batches(id);
+CREATE INDEX tweets_by_batch ON tweets(batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX tweets_queue ON tweets(created_at, id) WHERE batch_id IS NULL AND deleted = 0 AND kind <> 'retweet';
+CREATE INDEX tweets_queue_all ON tweets(created_at, id) WHERE batch_id IS NULL AND deleted = 0;
+-- What a done batch verified, for consolidation: the critique's normalized answer.
+CREATE TABLE candidates (
+  batch_id          INTEGER NOT NULL REFERENCES batches(id),
+  idx               INTEGER NOT NULL,
+  category          TEXT NOT NULL,
+  claim             TEXT NOT NULL,
+  evidence_tweet_ids TEXT NOT NULL,  -- JSON array of id strings
+  confidence        REAL NOT NULL,
+  flags             TEXT NOT NULL,   -- JSON array
+  PRIMARY KEY (batch_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE examples (
+  batch_id          INTEGER NOT NULL REFERENCES batches(id),
+  idx               INTEGER NOT NULL,
+  prompt            TEXT NOT NULL,
+  response          TEXT NOT NULL,
+  evidence_tweet_ids TEXT NOT NULL,
+  flags             TEXT NOT NULL,
+  PRIMARY KEY (batch_id, idx)
+) WITHOUT ROWID;
+-- One row per extract/run invocation: what it did and how it ended.
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY,
+  command        TEXT NOT NULL,
+  started_at     TEXT NOT NULL,
+  finished_at    TEXT,
+  status         TEXT NOT NULL CHECK (status IN ('running','ok','stopped','failed')),
+  batches_done   INTEGER NOT NULL DEFAULT 0,
+  batches_failed INTEGER NOT NULL DEFAULT 0,
+  message        TEXT
+);
+)sql",
 };
 
 }  // namespace

@@ -16,6 +16,8 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
+}  // namespace
+
 Status fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return fail(dir.string(), "cannot open folder: " + errno_text());
@@ -25,13 +27,9 @@ Status fsync_dir(const fs::path& dir) {
   return {};
 }
 
-}  // namespace
-
-Status write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
-  fs::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return fail(tmp.string(), "cannot create: " + errno_text());
+Status write_file_synced(const fs::path& path, std::string_view data, unsigned mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return fail(path.string(), "cannot create: " + errno_text());
   ::fchmod(fd, mode);  // the umask may have narrowed or widened what open() set
   const char* p = data.data();
   size_t left = data.size();
@@ -41,17 +39,24 @@ Status write_file_atomic(const fs::path& path, std::string_view data, unsigned m
       if (errno == EINTR) continue;
       std::string why = errno_text();
       ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(tmp.string(), "write failed: " + why);
+      ::unlink(path.c_str());
+      return fail(path.string(), "write failed: " + why);
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fdatasync(fd) != 0 || ::close(fd) != 0) {
     std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    return fail(tmp.string(), "fsync failed: " + why);
+    ::unlink(path.c_str());
+    return fail(path.string(), "fsync failed: " + why);
   }
+  return {};
+}
+
+Status write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
+  fs::path tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  if (auto s = write_file_synced(tmp, data, mode); !s) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     std::string why = errno_text();
     ::unlink(tmp.c_str());

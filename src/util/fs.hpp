@@ -12,6 +12,13 @@ namespace knowthy::util {
 // The file gets `mode` (default 0600: everything knowthy writes may hold personal data).
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode = 0600);
 
+// Writes `data` to `path` (created or truncated) and flushes it to disk before returning; on error
+// the file is removed. For files that a later rename of their folder publishes.
+Status write_file_synced(const std::filesystem::path& path, std::string_view data, unsigned mode = 0600);
+
+// Flushes a folder's entries (a rename or a new file in it) to disk.
+Status fsync_dir(const std::filesystem::path& dir);
+
 Result<std::string> read_file(const std::filesystem::path& path);
 
 // Creates `dir` (and parents) if missing and sets its mode.

@@ -43,7 +43,7 @@ std::string human(double v, const std::string& unit) {
     while (v >= 1000 && i < 4) v /= 1000, ++i;
     std::snprintf(buf, sizeof buf, "%.1f %s", v, u[i]);
   } else {
-    std::snprintf(buf, sizeof buf, "%.0f %s", v, unit.c_str());
+    std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : "%.0f %s", v, unit.c_str());
   }
   return buf;
 }
@@ -59,8 +59,8 @@ void Progress::draw(bool final) {
   std::string bar(static_cast<size_t>(fill), '#');
   bar.append(static_cast<size_t>(k_width - fill), '.');
   double eta = rate > 0 && m_total > m_done ? static_cast<double>(m_total - m_done) / rate : 0;
-  std::fprintf(stderr, "\r%s [%s] %3.0f%%  %s/s  %s %.0fs   ", m_label.c_str(), bar.c_str(), frac * 100,
-               human(rate, m_unit).c_str(), final ? "in" : "ETA", final ? secs : eta);
+  std::fprintf(stderr, "\r%s [%s] %3.0f%%  %s/s  %s %.0fs  %s   ", m_label.c_str(), bar.c_str(), frac * 100,
+               human(rate, m_unit).c_str(), final ? "in" : "ETA", final ? secs : eta, m_detail.c_str());
   std::fflush(stderr);
 }
 

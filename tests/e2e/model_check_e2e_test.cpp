@@ -35,7 +35,7 @@ TEST_F(ModelCheckE2E, EmbeddedModelWorks) {
   EXPECT_EQ(j["ok"], true);
   EXPECT_EQ(j["parsed"], true);
   EXPECT_EQ(j["chat_template"], true);
-  EXPECT_EQ(j["context_size"], 4096);
+  EXPECT_EQ(j["context_size"], 8192);  // the default [model] context
   EXPECT_GT(j["prompt_tokens_per_s"].get<double>(), 0);
   EXPECT_GT(j["gen_tokens_per_s"].get<double>(), 0);
   EXPECT_TRUE(j["error"].is_null());

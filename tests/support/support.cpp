@@ -35,7 +35,7 @@ void write_text(const fs::path& p, const std::string& s) {
   out << s;
 }
 
-RunResult run_knowthy(const std::vector<std::string>& args) {
+RunResult run_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env) {
   // Output goes through temp files: simple, and no pipe deadlock on large output.
   TempDir tmp;
   fs::path out = tmp / "out", err = tmp / "err";
@@ -48,6 +48,7 @@ RunResult run_knowthy(const std::vector<std::string>& args) {
     ::dup2(o, 1);
     ::dup2(e, 2);
     ::dup2(in, 0);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
     std::string bin = KNOWTHY_BIN;
     argv.push_back(bin.data());

@@ -2,6 +2,7 @@
 // Test helpers: temporary folders and running the real knowthy binary.
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace knowthy::test {
@@ -25,8 +26,10 @@ struct RunResult {
   std::string out, err;
 };
 
-// Runs build/knowthy with `args` (no shell), capturing stdout and stderr.
-RunResult run_knowthy(const std::vector<std::string>& args);
+// Runs build/knowthy with `args` (no shell), capturing stdout and stderr; `env` adds
+// NAME=value variables to its environment. A run killed by a signal exits 128 + the signal.
+RunResult run_knowthy(const std::vector<std::string>& args,
+                      const std::vector<std::pair<std::string, std::string>>& env = {});
 
 std::string read_text(const std::filesystem::path& p);
 void write_text(const std::filesystem::path& p, const std::string& s);
