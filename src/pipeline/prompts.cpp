@@ -94,8 +94,8 @@ Result<Prompts> load_prompts(const fs::path& dir) {
     if (text->find_first_not_of(" \t\r\n") == std::string::npos)
       return bad_input(file.string(), "the prompt template is empty",
                        "write a prompt there, or delete the file to use the default");
+    if (*text != default_prompt(name)) p.overridden.emplace_back(name);  // init's copies are defaults
     *out = std::move(*text);
-    p.overridden.emplace_back(name);
   }
   return p;
 }

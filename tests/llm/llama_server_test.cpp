@@ -22,47 +22,19 @@
 namespace knowthy::llm {
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 class LlamaServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     s_dir = new test::TempDir();
     s_model = (*s_dir / "tiny.gguf").string();
     ASSERT_TRUE(write_sample_model(s_model, SampleModelOptions{}));
-    s_port = free_port();
-    const std::string log = (*s_dir / "server.log").string();
-    s_pid = ::fork();
-    if (s_pid == 0) {
-      std::freopen(log.c_str(), "w", stdout);
-      std::freopen(log.c_str(), "a", stderr);
-      const std::string port = std::to_string(s_port);
-      ::execl(KNOWTHY_LLAMA_SERVER, "llama-server", "-m", s_model.c_str(), "--host", "127.0.0.1", "--port",
-              port.c_str(), "-c", "4096", "-np", "2", "-t", "1", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    httplib::Client cli("127.0.0.1", s_port);
-    for (int i = 0; i < 300; ++i) {
-      if (auto r = cli.Get("/health"); r && r->status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL() << "llama-server did not start: " << test::read_text(log);
+    std::string error;
+    s_server = test::LlamaServer::start(s_model, 2048, 2, error).release();
+    ASSERT_TRUE(s_server) << error;
+    s_port = s_server->port();
   }
   static void TearDownTestSuite() {
-    if (s_pid > 0) {
-      ::kill(s_pid, SIGTERM);
-      ::waitpid(s_pid, nullptr, 0);
-    }
+    delete s_server;
     delete s_dir;
   }
   static std::unique_ptr<OpenAIBackend> backend() {
@@ -76,7 +48,7 @@ class LlamaServerTest : public ::testing::Test {
   static inline test::TempDir* s_dir = nullptr;
   static inline std::string s_model;
   static inline int s_port = 0;
-  static inline pid_t s_pid = -1;
+  static inline test::LlamaServer* s_server = nullptr;
 };
 
 TEST_F(LlamaServerTest, ChatCompletionWithJsonSchemaParses) {

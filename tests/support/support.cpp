@@ -1,6 +1,11 @@
 #include "support/support.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace knowthy::test {
 namespace fs = std::filesystem;
@@ -65,6 +71,81 @@ RunResult run_knowthy(const std::vector<std::string>& args, const std::vector<st
   r.out = read_text(out);
   r.err = read_text(err);
   return r;
+}
+
+int spawn_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    std::string bin = KNOWTHY_BIN;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(int pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+namespace {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+std::unique_ptr<LlamaServer> LlamaServer::start(const std::string& model, int context, int parallel,
+                                                std::string& error) {
+  std::unique_ptr<LlamaServer> s(new LlamaServer());
+  s->m_dir = std::make_unique<TempDir>();
+  s->m_port = free_port();
+  const std::string log = (*s->m_dir / "server.log").string();
+  s->m_pid = ::fork();
+  if (s->m_pid == 0) {
+    std::freopen(log.c_str(), "w", stdout);
+    std::freopen(log.c_str(), "a", stderr);
+    const std::string port = std::to_string(s->m_port), ctx = std::to_string(context * parallel),
+                      np = std::to_string(parallel);
+    ::execl(KNOWTHY_LLAMA_SERVER, "llama-server", "-m", model.c_str(), "--host", "127.0.0.1", "--port", port.c_str(),
+            "-c", ctx.c_str(), "-np", np.c_str(), "-t", "1", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  httplib::Client cli("127.0.0.1", s->m_port);
+  for (int i = 0; i < 300; ++i) {
+    if (auto r = cli.Get("/health"); r && r->status == 200) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  error = "llama-server did not start: " + read_text(log);
+  return nullptr;
+}
+
+LlamaServer::~LlamaServer() {
+  if (m_pid > 0) {
+    ::kill(m_pid, SIGTERM);
+    ::waitpid(m_pid, nullptr, 0);
+  }
 }
 
 }  // namespace knowthy::test

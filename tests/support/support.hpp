@@ -1,6 +1,7 @@
 #pragma once
 // Test helpers: temporary folders and running the real knowthy binary.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,27 @@ struct RunResult {
 // NAME=value variables to its environment. A run killed by a signal exits 128 + the signal.
 RunResult run_knowthy(const std::vector<std::string>& args,
                       const std::vector<std::pair<std::string, std::string>>& env = {});
+
+// Starts build/knowthy in the background (output discarded); wait_exit() reaps it and returns
+// its exit code (128 + signal when killed).
+int spawn_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env = {});
+int wait_exit(int pid);
+
+// A real llama-server (built from the same llama.cpp) on a free loopback port, stopped when
+// destroyed. start() returns null, with the server's log in `error`, when it does not come up.
+class LlamaServer {
+ public:
+  static std::unique_ptr<LlamaServer> start(const std::string& model, int context, int parallel, std::string& error);
+  ~LlamaServer();
+  int port() const { return m_port; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+ private:
+  LlamaServer() = default;
+  std::unique_ptr<TempDir> m_dir;
+  int m_port = 0;
+  int m_pid = -1;
+};
 
 std::string read_text(const std::filesystem::path& p);
 void write_text(const std::filesystem::path& p, const std::string& s);
