@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded defaults: a synthetic archive made by knowthy itself,
-# imported into a fresh private workspace outside the clone, then the workspace's status, and
-# the embedded engine checked with knowthy's own tiny model (its answers are nonsense, but JSON).
+# imported into a fresh private workspace outside the clone, the embedded engine checked with
+# knowthy's own tiny model (its answers are nonsense, but valid JSON), then every tweet read in
+# batches (draft, then critique), the workspace's status, and a consistency check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh release >/dev/null
 demo="${KNOWTHY_DEMO_DIR:-${TMPDIR:-/tmp}/knowthy-demo}"
 rm -rf "$demo"
 mkdir -p "$demo"
-./build/knowthy sample-archive "$demo/archive.zip" --tweets 2000
+./build/knowthy sample-archive "$demo/archive.zip" --tweets 500
 ./build/knowthy sample-model "$demo/model.gguf"
 ./build/knowthy --workspace "$demo/workspace" init
 # Point the workspace at the sample model, as a user would at theirs.
 sed -i "s|^# path = \"\"|path = \"$demo/model.gguf\"|" "$demo/workspace/knowthy.toml"
 ./build/knowthy --workspace "$demo/workspace" ingest "$demo/archive.zip"
-./build/knowthy --workspace "$demo/workspace" status
 ./build/knowthy --workspace "$demo/workspace" model check
+./build/knowthy --workspace "$demo/workspace" run
+./build/knowthy --workspace "$demo/workspace" status
+./build/knowthy --workspace "$demo/workspace" verify
+echo "artifacts: $demo/workspace/runs/"

@@ -1,7 +1,9 @@
 #pragma once
-// A batch's artifact folder, runs/batch_NNNNNN/, published all at once: its files are written
-// and flushed in a hidden temp folder, which is then renamed into place. A crash leaves either
-// no folder or a complete one (plus temp leftovers that clean_runs_dir removes).
+// A batch's artifact folder, runs/batch_NNNNNN/, published all at once: its files are written in
+// a hidden temp folder, which is renamed into place and then flushed to disk, before the caller
+// commits the batch as done. A crash leaves either no folder or a complete one (plus temp
+// leftovers that clean_runs_dir removes), and until the commit the batch is not done, so the next
+// run removes whatever folder it has and does it again.
 #include <cstdint>
 #include <filesystem>
 #include <string>

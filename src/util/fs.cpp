@@ -27,7 +27,18 @@ Status fsync_dir(const fs::path& dir) {
   return {};
 }
 
-Status write_file_synced(const fs::path& path, std::string_view data, unsigned mode) {
+Status sync_filesystem(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(path.string(), "cannot open: " + errno_text());
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) return fail(path.string(), "syncfs failed: " + errno_text());
+  return {};
+}
+
+namespace {
+
+Status write_fd(const fs::path& path, std::string_view data, unsigned mode, bool sync) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return fail(path.string(), "cannot create: " + errno_text());
   ::fchmod(fd, mode);  // the umask may have narrowed or widened what open() set
@@ -45,12 +56,22 @@ Status write_file_synced(const fs::path& path, std::string_view data, unsigned m
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fdatasync(fd) != 0 || ::close(fd) != 0) {
+  if ((sync && ::fdatasync(fd) != 0) || ::close(fd) != 0) {
     std::string why = errno_text();
     ::unlink(path.c_str());
-    return fail(path.string(), "fsync failed: " + why);
+    return fail(path.string(), (sync ? "fsync failed: " : "close failed: ") + why);
   }
   return {};
+}
+
+}  // namespace
+
+Status write_file_synced(const fs::path& path, std::string_view data, unsigned mode) {
+  return write_fd(path, data, mode, true);
+}
+
+Status write_file(const fs::path& path, std::string_view data, unsigned mode) {
+  return write_fd(path, data, mode, false);
 }
 
 Status write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {

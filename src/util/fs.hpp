@@ -16,6 +16,13 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
 // the file is removed. For files that a later rename of their folder publishes.
 Status write_file_synced(const std::filesystem::path& path, std::string_view data, unsigned mode = 0600);
 
+// Writes `data` to `path` (created or truncated) without flushing it; on error the file is removed.
+Status write_file(const std::filesystem::path& path, std::string_view data, unsigned mode = 0600);
+
+// Flushes everything written to the filesystem holding `path` (syncfs): one device flush for many
+// files, where an fdatasync per file costs one each.
+Status sync_filesystem(const std::filesystem::path& path);
+
 // Flushes a folder's entries (a rename or a new file in it) to disk.
 Status fsync_dir(const std::filesystem::path& dir);
 
