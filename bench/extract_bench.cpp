@@ -54,13 +54,18 @@ class InstantBackend final : public llm::ModelBackend {
       for (std::sregex_iterator it(user.begin(), user.end(), k_id), end; it != end && ids.size() < 2; ++it)
         ids.push_back((*it)[1]);
       llm::Completion c;
-      c.text = json{{"notes_markdown", "Writes about fieldwork."},
-                    {"knowledge_candidates",
-                     {{{"category", "habit"}, {"claim", "Samples rivers."}, {"evidence_tweet_ids", ids}, {"confidence", 0.7}}}},
-                    {"training_examples",
-                     {{{"prompt", "What do you do?"}, {"response", "River sampling."}, {"evidence_tweet_ids", ids}}}},
-                    {"rubric_scores", {{"grounding", 4}, {"specificity", 3}, {"source_distinction", 4}, {"coverage", 3}}}}
-                   .dump();
+      c.text = json{
+          {"notes_markdown", "Writes about fieldwork."},
+          {"knowledge_candidates",
+           {{{"category", "habit"}, {"claim", "Samples rivers."}, {"evidence_tweet_ids", ids}, {"confidence", 0.7}}}},
+          {"training_examples",
+           {{{"prompt", "What do you do?"}, {"response", "River sampling."}, {"evidence_tweet_ids", ids}}}},
+          {"rubric_scores",
+           {{"grounding", 4},
+            {"specificity", 3},
+            {"source_distinction", 4},
+            {"coverage",
+             3}}}}.dump();
       c.session = r.session.empty() ? llm::new_session_id("instant") : r.session;
       out.push_back(std::move(c));
     }

@@ -32,8 +32,10 @@ nlohmann::json result_json(const pipeline::ExtractResult& r) {
   for (const auto& b : s.batches) {
     nlohmann::json o{{"id", b.id}, {"status", pipeline::batch_status_name(b.status)}, {"tweets", b.tweets}};
     if (b.status == pipeline::BatchStatus::done)
-      o.update({{"candidates", b.candidates}, {"hallucinated_ids", b.hallucinated_ids},
-                {"prompt_tokens", b.prompt_tokens}, {"completion_tokens", b.completion_tokens}});
+      o.update({{"candidates", b.candidates},
+                {"hallucinated_ids", b.hallucinated_ids},
+                {"prompt_tokens", b.prompt_tokens},
+                {"completion_tokens", b.completion_tokens}});
     else
       o["error"] = b.error;
     batches.push_back(std::move(o));
@@ -106,15 +108,14 @@ Status extract(const GlobalOptions& g, const ExtractOpts& o, bool run_all) {
   if (o.json) {
     std::printf("%s\n", result_json(*r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else if (r->nothing_to_do) {
-    std::printf("nothing to do: %s\n", o.redo.empty() && !o.retry_failed
-                                           ? "every tweet is in a done or failed batch"
-                                           : "no batch to redo or retry");
+    std::printf("nothing to do: %s\n", o.redo.empty() && !o.retry_failed ? "every tweet is in a done or failed batch"
+                                                                         : "no batch to redo or retry");
   } else {
     if (!r->recovered.empty())
       std::printf("recovered %zu batch(es) an interrupted run had started; they were done again\n",
                   r->recovered.size());
-    std::printf("%s: %d batch(es) done (%lld tweets), %d failed, %d put back (model unavailable) in %.1f s",
-                name, s.done, static_cast<long long>(s.tweets), s.failed, s.released, s.seconds);
+    std::printf("%s: %d batch(es) done (%lld tweets), %d failed, %d put back (model unavailable) in %.1f s", name,
+                s.done, static_cast<long long>(s.tweets), s.failed, s.released, s.seconds);
     if (s.seconds > 0 && s.tweets > 0)
       std::printf(", %.1f tweets/s, %.0f tokens/s", static_cast<double>(s.tweets) / s.seconds,
                   static_cast<double>(s.prompt_tokens + s.completion_tokens) / s.seconds);
@@ -127,7 +128,8 @@ Status extract(const GlobalOptions& g, const ExtractOpts& o, bool run_all) {
                 static_cast<long long>(r->after.pending), static_cast<long long>(r->after.tweets_remaining),
                 static_cast<long long>(r->after.done), static_cast<long long>(r->after.failed));
     if (r->after.failed > 0 && !o.retry_failed)
-      std::printf("failed batches keep their raw answers under runs/; `knowthy extract --retry-failed` tries them again\n");
+      std::printf(
+          "failed batches keep their raw answers under runs/; `knowthy extract --retry-failed` tries them again\n");
   }
   if (s.stopped)
     return fail(name, "stopped: " + s.stop_reason,

@@ -91,7 +91,8 @@ Result<int> clean_runs_dir(const fs::path& runs) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(runs, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.starts_with(".batch_") && (name.find(".tmp.") != std::string::npos || name.find(".old.") != std::string::npos)) {
+    if (name.starts_with(".batch_") &&
+        (name.find(".tmp.") != std::string::npos || name.find(".old.") != std::string::npos)) {
       if (auto s = remove_tree(e.path()); !s) return std::unexpected(s.error());
       ++n;
     }

@@ -27,12 +27,12 @@ std::string dump(const json& j, int indent = -1) { return j.dump(indent, ' ', fa
 std::string describe(const Error& e) { return e.why.empty() ? e.what : e.what + ": " + e.why; }
 
 json tokens_json(const llm::Completion& c) {
-  return {{"prompt", c.prompt_tokens}, {"prompt_evaluated", c.prompt_tokens_evaluated}, {"completion", c.completion_tokens}};
+  return {{"prompt", c.prompt_tokens},
+          {"prompt_evaluated", c.prompt_tokens_evaluated},
+          {"completion", c.completion_tokens}};
 }
 
-json timings_json(const llm::Completion& c) {
-  return {{"prompt_ms", c.prompt_ms}, {"generation_ms", c.generation_ms}};
-}
+json timings_json(const llm::Completion& c) { return {{"prompt_ms", c.prompt_ms}, {"generation_ms", c.generation_ms}}; }
 
 }  // namespace
 
@@ -103,33 +103,32 @@ Status BatchRunner::finish_done(Job& j, RunSummary& sum) {
   const std::int64_t prompt_tokens = j.draft.prompt_tokens_evaluated + j.critique.prompt_tokens_evaluated;
   const std::int64_t completion_tokens = j.draft.completion_tokens + j.critique.completion_tokens;
   const double wall_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - j.started).count();
-  const json batch{
-      {"batch_id", id},
-      {"status", "done"},
-      {"tweet_ids", tweet_ids},
-      {"account", m_opt.account},
-      {"model", {{"backend", info.backend}, {"model", info.model}}},
-      {"prompt", prompt},
-      {"chosen", dump(to_json(j.critique_x))},
-      {"rejected", dump(to_json(j.draft_x))},
-      {"draft_session_id", j.draft.session},
-      {"critique_session_id", j.critique.session},
-      {"tokens",
-       {{"draft", tokens_json(j.draft)},
-        {"critique", tokens_json(j.critique)},
-        {"prompt_evaluated", prompt_tokens},
-        {"completion", completion_tokens}}},
-      {"timings",
-       {{"draft", timings_json(j.draft)},
-        {"critique", timings_json(j.critique)},
-        {"model_ms", j.model_ms},
-        {"wall_ms", wall_ms}}},
-      {"rubric_scores", rubric},
-      {"draft_rubric_scores", draft_rubric},
-      {"normalization", critique_norm},
-      {"attempts", j.attempts},
-      {"prompts_overridden", m_prompts.overridden},
-      {"finished_at", util::now_iso()}};
+  const json batch{{"batch_id", id},
+                   {"status", "done"},
+                   {"tweet_ids", tweet_ids},
+                   {"account", m_opt.account},
+                   {"model", {{"backend", info.backend}, {"model", info.model}}},
+                   {"prompt", prompt},
+                   {"chosen", dump(to_json(j.critique_x))},
+                   {"rejected", dump(to_json(j.draft_x))},
+                   {"draft_session_id", j.draft.session},
+                   {"critique_session_id", j.critique.session},
+                   {"tokens",
+                    {{"draft", tokens_json(j.draft)},
+                     {"critique", tokens_json(j.critique)},
+                     {"prompt_evaluated", prompt_tokens},
+                     {"completion", completion_tokens}}},
+                   {"timings",
+                    {{"draft", timings_json(j.draft)},
+                     {"critique", timings_json(j.critique)},
+                     {"model_ms", j.model_ms},
+                     {"wall_ms", wall_ms}}},
+                   {"rubric_scores", rubric},
+                   {"draft_rubric_scores", draft_rubric},
+                   {"normalization", critique_norm},
+                   {"attempts", j.attempts},
+                   {"prompts_overridden", m_prompts.overridden},
+                   {"finished_at", util::now_iso()}};
   json cands = json::array();
   for (const auto& c : j.critique_x.candidates) cands.push_back(to_json(c));
   std::string training;
@@ -142,14 +141,12 @@ Status BatchRunner::finish_done(Job& j, RunSummary& sum) {
                     .dump(-1, ' ', false, ojson::error_handler_t::replace);
     training += '\n';
   }
-  std::string notes = j.critique_x.notes_markdown.empty() ? "(the critique wrote no notes)" : j.critique_x.notes_markdown;
+  std::string notes =
+      j.critique_x.notes_markdown.empty() ? "(the critique wrote no notes)" : j.critique_x.notes_markdown;
   notes += '\n';
-  const FileList files{{"draft.txt", j.draft.text},
-                       {"critique.txt", j.critique.text},
-                       {"notes.md", notes},
-                       {"candidates.json", dump(cands, 2) + "\n"},
-                       {"training.jsonl", training},
-                       {"batch.json", dump(batch, 2) + "\n"}};
+  const FileList files{{"draft.txt", j.draft.text},  {"critique.txt", j.critique.text},
+                       {"notes.md", notes},          {"candidates.json", dump(cands, 2) + "\n"},
+                       {"training.jsonl", training}, {"batch.json", dump(batch, 2) + "\n"}};
   if (auto s = publish_batch_dir(m_runs, id, files); !s) return s;
   util::crash_point("published");
   DoneBatch d;
@@ -303,7 +300,8 @@ Result<RunSummary> BatchRunner::run() {
       if (!res) {
         const bool transient = res.error().kind == ErrorKind::failed;
         j.error = fmt::format("{} pass: {}", pass_name(j.pass), describe(res.error()));
-        j.attempts.push_back({{"pass", pass_name(j.pass)}, {"attempt", j.attempt + 1}, {"ok", false}, {"error", j.error}});
+        j.attempts.push_back(
+            {{"pass", pass_name(j.pass)}, {"attempt", j.attempt + 1}, {"ok", false}, {"error", j.error}});
         if (transient && !m_warned_model && m_events.on_warning) {
           m_warned_model = true;
           m_events.on_warning("the model failed (" + describe(res.error()) +
@@ -329,8 +327,9 @@ Result<RunSummary> BatchRunner::run() {
                      {"completion_tokens", c.completion_tokens},
                      {"session", c.session}};
         if (!x) {
-          j.error = fmt::format("{} pass: {}{}", pass_name(j.pass), describe(x.error()),
-                                c.finish == llm::FinishReason::length ? " (cut off by max_tokens or the end of the context)" : "");
+          j.error = fmt::format(
+              "{} pass: {}{}", pass_name(j.pass), describe(x.error()),
+              c.finish == llm::FinishReason::length ? " (cut off by max_tokens or the end of the context)" : "");
           attempt["error"] = j.error;
           attempt["text"] = c.text;
           if (!m_warned_parse && m_events.on_warning) {

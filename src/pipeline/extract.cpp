@@ -31,8 +31,7 @@ Result<std::string> account_name(store::Db& db) {
   auto row = st->step();
   if (!row) return std::unexpected(row.error());
   if (!*row)
-    return bad_input("workspace", "no archive has been imported yet",
-                     "run `knowthy ingest <your-archive.zip>` first");
+    return bad_input("workspace", "no archive has been imported yet", "run `knowthy ingest <your-archive.zip>` first");
   return st->column_text(0);
 }
 

@@ -17,10 +17,10 @@
 namespace knowthy::pipeline {
 
 struct ExtractRequest {
-  std::string command = "extract";          // recorded in the runs table
-  int max_batches = 0;                      // 0: until the queue is empty
-  std::vector<std::int64_t> redo{};         // done batches to do again (only these run)
-  bool retry_failed = false;                // failed batches go back to pending (only these run)
+  std::string command = "extract";   // recorded in the runs table
+  int max_batches = 0;               // 0: until the queue is empty
+  std::vector<std::int64_t> redo{};  // done batches to do again (only these run)
+  bool retry_failed = false;         // failed batches go back to pending (only these run)
 };
 
 struct ExtractResult {

@@ -63,8 +63,8 @@ void check_done_dir(store::Db& db, const fs::path& dir, std::int64_t id, const B
   if (cands) {
     auto c = json::parse(*cands, nullptr, false);
     if (!c.is_array() || static_cast<std::int64_t>(c.size()) != b.candidates)
-      out.push_back(fmt::format("{}: candidates.json does not hold the {} candidates the database has", name,
-                                b.candidates));
+      out.push_back(
+          fmt::format("{}: candidates.json does not hold the {} candidates the database has", name, b.candidates));
   }
   auto training = util::read_file(dir / "training.jsonl");
   if (training) {

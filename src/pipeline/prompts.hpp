@@ -44,7 +44,7 @@ struct PromptTweet {
   std::string kind;         // as stored: original, reply, self_reply, quote, retweet
   std::string parent_text;  // the own tweet a self-reply answers, when the archive has it
   std::string reply_to_screen_name;
-  std::string quoted_url;   // the status a quote tweet quotes
+  std::string quoted_url;  // the status a quote tweet quotes
 };
 
 // `[id] YYYY-MM-DD: text` per tweet, with context for replies and quotes; continuation lines of a

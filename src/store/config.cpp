@@ -134,10 +134,10 @@ Result<Config> load_config(const std::filesystem::path& path) {
     int lo, hi;
   };
   auto& x = cfg.extract;
-  for (auto k : {IntKey{"batches_per_tick", &x.batches_per_tick, 1, 1000000},
-                 IntKey{"max_tokens", &x.max_tokens, 16, 1 << 20}, IntKey{"retries", &x.retries, 0, 100},
-                 IntKey{"retry_backoff_ms", &x.retry_backoff_ms, 0, 3600000},
-                 IntKey{"stop_after_failures", &x.stop_after_failures, 1, 1000000}}) {
+  for (auto k :
+       {IntKey{"batches_per_tick", &x.batches_per_tick, 1, 1000000}, IntKey{"max_tokens", &x.max_tokens, 16, 1 << 20},
+        IntKey{"retries", &x.retries, 0, 100}, IntKey{"retry_backoff_ms", &x.retry_backoff_ms, 0, 3600000},
+        IntKey{"stop_after_failures", &x.stop_after_failures, 1, 1000000}}) {
     int64_t v = *k.out;
     if (s = read_value(t, "extract", k.key, v, path); !s) return std::unexpected(s.error());
     if (v < k.lo || v > k.hi)

@@ -16,12 +16,12 @@ struct Config {
   struct Extract {
     int batch_size = 50;
     bool include_retweets = false;
-    int batches_per_tick = 4;    // `extract` without --batches
-    int max_tokens = 2048;       // per pass
-    double temperature = 0.0;    // 0: greedy, reproducible; retries sample at 0.7
-    int retries = 2;             // per pass, after the first attempt
-    int retry_backoff_ms = 2000; // doubled on each retry of a model error
-    int stop_after_failures = 3; // consecutive failed batches that stop a run
+    int batches_per_tick = 4;     // `extract` without --batches
+    int max_tokens = 2048;        // per pass
+    double temperature = 0.0;     // 0: greedy, reproducible; retries sample at 0.7
+    int retries = 2;              // per pass, after the first attempt
+    int retry_backoff_ms = 2000;  // doubled on each retry of a model error
+    int stop_after_failures = 3;  // consecutive failed batches that stop a run
   } extract;
   struct Model {
     std::string backend = "llama";  // llama | openai | command

@@ -1,10 +1,10 @@
 // knowthy extract / run / verify through the real binary: the tiny model on the embedded engine,
 // the same model behind a real llama-server, and an external command; then kill -9 at every step
 // of a batch's life and check that the next run loses nothing and does nothing twice.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -49,8 +49,7 @@ class ExtractE2E : public ::testing::Test {
     test::write_text(m_dir / "answer.sh", k_answer_script);
     return "[extract]\nbatch_size = " + std::to_string(batch_size) +
            "\nretry_backoff_ms = 10\n[model]\nbackend = \"command\"\ncommand = \"" +
-           (sleep.empty() ? "" : "KNOWTHY_TEST_SLEEP=" + sleep + " ") + "sh " + (m_dir / "answer.sh").string() +
-           "\"\n";
+           (sleep.empty() ? "" : "KNOWTHY_TEST_SLEEP=" + sleep + " ") + "sh " + (m_dir / "answer.sh").string() + "\"\n";
   }
   test::RunResult kt(std::vector<std::string> args, const std::vector<std::pair<std::string, std::string>>& env = {}) {
     args.insert(args.begin(), {"--workspace", m_ws});
@@ -141,7 +140,8 @@ TEST_F(ExtractE2E, ExtractDoesABudgetAndStatusCountsWhatIsLeft) {
   prepare(40, command_config(10));
   auto s0 = json::parse(kt({"status", "--json"}).out);
   const int remaining = s0["batches"]["tweets_remaining"];
-  EXPECT_EQ(s0["batches"], json({{"done", 0}, {"failed", 0}, {"pending", (remaining + 9) / 10}, {"tweets_remaining", remaining}}));
+  EXPECT_EQ(s0["batches"],
+            json({{"done", 0}, {"failed", 0}, {"pending", (remaining + 9) / 10}, {"tweets_remaining", remaining}}));
   auto r = kt({"extract", "--batches", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("extract: 2 batch(es) done (20 tweets), 0 failed"), std::string::npos) << r.out;
@@ -201,14 +201,17 @@ TEST_F(ExtractE2E, PromptOverridesInTheWorkspaceAreUsed) {
 }
 
 TEST_F(ExtractE2E, AModelServerThatIsDownStopsTheRunCleanly) {
-  prepare(30, "[extract]\nbatch_size = 5\nretries = 1\nretry_backoff_ms = 1\nstop_after_failures = 2\n"
-              "[model]\nbackend = \"openai\"\nendpoint = \"http://127.0.0.1:9\"\nretries = 0\n");
+  prepare(30,
+          "[extract]\nbatch_size = 5\nretries = 1\nretry_backoff_ms = 1\nstop_after_failures = 2\n"
+          "[model]\nbackend = \"openai\"\nendpoint = \"http://127.0.0.1:9\"\nretries = 0\n");
   auto r = kt({"run"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("stopped: 2 batches in a row failed"), std::string::npos) << r.err;
   // Said once, not once per batch.
   size_t n = 0;
-  for (size_t p = r.err.find("warning: the model failed"); p != std::string::npos; p = r.err.find("warning: the model failed", p + 1)) ++n;
+  for (size_t p = r.err.find("warning: the model failed"); p != std::string::npos;
+       p = r.err.find("warning: the model failed", p + 1))
+    ++n;
   EXPECT_EQ(n, 1u) << r.err;
   auto s = json::parse(kt({"status", "--json"}).out);
   EXPECT_EQ(s["batches"]["done"], 0);
@@ -225,8 +228,10 @@ TEST_F(ExtractE2E, KillNineAtEveryStepLosesNothingAndDoesNothingTwice) {
     for (int n : {1, 2, 3}) {
       const std::string at = std::string(point) + ":" + std::to_string(n);
       auto r = kt({"extract", "--batches", "3"}, {{"KNOWTHY_CRASH_AT", at}});
-      if (r.exit_code == 137) ++crashes;
-      else EXPECT_EQ(r.exit_code, 0) << at << r.err;
+      if (r.exit_code == 137)
+        ++crashes;
+      else
+        EXPECT_EQ(r.exit_code, 0) << at << r.err;
       // The next run recovers whatever the crash left, and the workspace is consistent again.
       auto next = kt({"extract", "--batches", "1"});
       EXPECT_EQ(next.exit_code, 0) << at << next.err;

@@ -59,12 +59,12 @@ std::vector<std::string> ids_in(const llm::ChatRequest& r) {
 }
 
 std::string answer_citing(const std::vector<std::string>& ids, const std::string& claim) {
-  return json{{"notes_markdown", "notes on " + claim},
-              {"knowledge_candidates",
-               {{{"category", "habit"}, {"claim", claim}, {"evidence_tweet_ids", ids}, {"confidence", 0.75}}}},
-              {"training_examples",
-               {{{"prompt", "What do you do?"}, {"response", "I " + claim}, {"evidence_tweet_ids", ids}}}},
-              {"rubric_scores", {{"grounding", 4}, {"specificity", 3}, {"source_distinction", 5}, {"coverage", 2}}}}
+  return json{
+      {"notes_markdown", "notes on " + claim},
+      {"knowledge_candidates",
+       {{{"category", "habit"}, {"claim", claim}, {"evidence_tweet_ids", ids}, {"confidence", 0.75}}}},
+      {"training_examples", {{{"prompt", "What do you do?"}, {"response", "I " + claim}, {"evidence_tweet_ids", ids}}}},
+      {"rubric_scores", {{"grounding", 4}, {"specificity", 3}, {"source_distinction", 5}, {"coverage", 2}}}}
       .dump();
 }
 
@@ -95,8 +95,9 @@ class RunnerTest : public ::testing::Test {
     auto ws = store::Workspace::open(o);
     ASSERT_TRUE(ws) << ws.error().why;
     m_ws.emplace(std::move(*ws));
-    ASSERT_TRUE(db().exec("INSERT INTO imports VALUES (1, 'x', 'x', 'x', 0, NULL, 0, 0, 0, 0, 0);"
-                          "INSERT INTO account (account_id, username, updated_at) VALUES ('7', 'ada', 'x');"));
+    ASSERT_TRUE(
+        db().exec("INSERT INTO imports VALUES (1, 'x', 'x', 'x', 0, NULL, 0, 0, 0, 0, 0);"
+                  "INSERT INTO account (account_id, username, updated_at) VALUES ('7', 'ada', 'x');"));
     m_cfg.extract.batch_size = 3;
     m_cfg.extract.retry_backoff_ms = 100;
     m_backend.answer = good_answer;
@@ -108,8 +109,14 @@ class RunnerTest : public ::testing::Test {
         "urls, media_count, deleted, raw, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, '[]', '[]', ?7, 0, ?8, '{}', 1)");
     ASSERT_TRUE(st);
     st->bind(1, static_cast<std::int64_t>(t.id)).bind(2, t.date + "T12:00:00Z").bind(3, t.kind).bind(4, t.text);
-    if (t.in_reply_to.empty()) st->bind_null(5); else st->bind(5, t.in_reply_to);
-    if (t.screen_name.empty()) st->bind_null(6); else st->bind(6, t.screen_name);
+    if (t.in_reply_to.empty())
+      st->bind_null(5);
+    else
+      st->bind(5, t.in_reply_to);
+    if (t.screen_name.empty())
+      st->bind_null(6);
+    else
+      st->bind(6, t.screen_name);
     st->bind(7, t.urls).bind(8, t.deleted ? 1 : 0);
     ASSERT_TRUE(st->exec());
   }
@@ -135,9 +142,7 @@ class RunnerTest : public ::testing::Test {
     return *st->step() ? st->column_text(0) : "none";
   }
   fs::path runs() { return m_ws->dir() / "runs"; }
-  json batch_json(std::int64_t id) {
-    return json::parse(test::read_text(runs() / batch_dir_name(id) / "batch.json"));
-  }
+  json batch_json(std::int64_t id) { return json::parse(test::read_text(runs() / batch_dir_name(id) / "batch.json")); }
   void expect_consistent() {
     auto rep = check_integrity(*m_ws);
     ASSERT_TRUE(rep);
@@ -180,7 +185,8 @@ TEST_F(RunnerTest, EveryEligibleTweetLandsInExactlyOneBatchOldestFirst) {
   EXPECT_EQ(r->summary.tweets, 6);
   auto a = assignment();
   // Oldest first: 15 (12-31), 11 (01-01), 14 (01-04); then 10, 16, 17. No retweet, no deleted tweet.
-  EXPECT_EQ(a, (std::map<std::uint64_t, std::int64_t>{{10, 2}, {11, 1}, {12, 0}, {13, 0}, {14, 1}, {15, 1}, {16, 2}, {17, 2}}));
+  EXPECT_EQ(a, (std::map<std::uint64_t, std::int64_t>{
+                   {10, 2}, {11, 1}, {12, 0}, {13, 0}, {14, 1}, {15, 1}, {16, 2}, {17, 2}}));
   EXPECT_EQ(batch_json(1)["tweet_ids"], json({"15", "11", "14"}));
   EXPECT_EQ(r->after.pending, 0);
   EXPECT_EQ(r->after.tweets_remaining, 0);
@@ -199,7 +205,8 @@ TEST_F(RunnerTest, RetweetsCanBeIncluded) {
   add({2, "2024-01-02"});
   ASSERT_TRUE(extract());
   EXPECT_EQ(assignment(), (std::map<std::uint64_t, std::int64_t>{{1, 1}, {2, 1}}));
-  EXPECT_NE(m_backend.requests.at(0).messages.at(1).content.find("[1] 2024-01-01 (a retweet: someone else's words): RT @bob: hi"),
+  EXPECT_NE(m_backend.requests.at(0).messages.at(1).content.find(
+                "[1] 2024-01-01 (a retweet: someone else's words): RT @bob: hi"),
             std::string::npos);
 }
 
@@ -250,12 +257,13 @@ TEST_F(RunnerTest, ArtifactsHoldTheNormalizedAnswersAndEveryChangeNormalizationM
   m_backend.answer = [](const llm::ChatRequest& r) -> Result<llm::Completion> {
     llm::Completion c;
     if (r.messages.size() == 2) {  // the draft: fenced, a preamble, an id of another batch, wild numbers
-      c.text = "Sure! Here it is:\n```json\n"
-               R"({"notes_markdown":" Bakes. ","knowledge_candidates":[{"category":"Hobby","claim":"Bakes bread.",)"
-               R"("evidence_tweet_ids":["[101]","999"],"confidence":1.7},{"category":"habit","claim":"Runs.",)"
-               R"("evidence_tweet_ids":["555"],"confidence":0.2}],"training_examples":[],)"
-               R"("rubric_scores":{"grounding":9,"specificity":3,"source_distinction":5,"coverage":1}})"
-               "\n```\nHope that helps {really}.";
+      c.text =
+          "Sure! Here it is:\n```json\n"
+          R"({"notes_markdown":" Bakes. ","knowledge_candidates":[{"category":"Hobby","claim":"Bakes bread.",)"
+          R"("evidence_tweet_ids":["[101]","999"],"confidence":1.7},{"category":"habit","claim":"Runs.",)"
+          R"("evidence_tweet_ids":["555"],"confidence":0.2}],"training_examples":[],)"
+          R"("rubric_scores":{"grounding":9,"specificity":3,"source_distinction":5,"coverage":1}})"
+          "\n```\nHope that helps {really}.";
       c.completion_tokens = 80;
     } else {
       c.text = answer_citing({"101", "102"}, "bakes bread");
@@ -289,23 +297,26 @@ TEST_F(RunnerTest, ArtifactsHoldTheNormalizedAnswersAndEveryChangeNormalizationM
   const json& dn = b["normalization"]["draft"];
   EXPECT_EQ(dn["hallucinated_ids"], json({"999", "555"}));
   EXPECT_EQ(dn["missing_evidence"], 1);
-  EXPECT_EQ(dn["changes"], json({"knowledge_candidates[0].category: \"Hobby\" -> other",
-                                 "knowledge_candidates[0].evidence_tweet_ids: 999 is not a tweet of this batch, dropped",
-                                 "knowledge_candidates[0].confidence: 1.7 clamped to 1",
-                                 "knowledge_candidates[1].evidence_tweet_ids: 555 is not a tweet of this batch, dropped",
-                                 "rubric_scores.grounding: 9 clamped to 5"}));
+  EXPECT_EQ(dn["changes"],
+            json({"knowledge_candidates[0].category: \"Hobby\" -> other",
+                  "knowledge_candidates[0].evidence_tweet_ids: 999 is not a tweet of this batch, dropped",
+                  "knowledge_candidates[0].confidence: 1.7 clamped to 1",
+                  "knowledge_candidates[1].evidence_tweet_ids: 555 is not a tweet of this batch, dropped",
+                  "rubric_scores.grounding: 9 clamped to 5"}));
   EXPECT_EQ(b["normalization"]["hallucinated_ids"], json::array());
-  EXPECT_EQ(b["rubric_scores"], json({{"coverage", 2.0}, {"grounding", 4.0}, {"source_distinction", 5.0}, {"specificity", 3.0}}));
+  EXPECT_EQ(b["rubric_scores"],
+            json({{"coverage", 2.0}, {"grounding", 4.0}, {"source_distinction", 5.0}, {"specificity", 3.0}}));
   EXPECT_EQ(b["tokens"]["prompt_evaluated"], 340);
   EXPECT_EQ(b["tokens"]["completion"], 140);
   EXPECT_EQ(b["timings"]["model_ms"], 60.0);
   EXPECT_EQ(json::parse(test::read_text(dir / "candidates.json")),
             json::parse(R"([{"category":"habit","claim":"bakes bread","evidence_tweet_ids":["101","102"],
                             "confidence":0.75,"flags":[]}])"));
-  EXPECT_EQ(test::read_text(dir / "training.jsonl"),
-            R"({"messages":[{"role":"user","content":"What do you do?"},{"role":"assistant","content":"I bakes bread"}],)"
-            R"("meta":{"batch_id":1,"evidence_tweet_ids":["101","102"],"flags":[]}})"
-            "\n");
+  EXPECT_EQ(
+      test::read_text(dir / "training.jsonl"),
+      R"({"messages":[{"role":"user","content":"What do you do?"},{"role":"assistant","content":"I bakes bread"}],)"
+      R"("meta":{"batch_id":1,"evidence_tweet_ids":["101","102"],"flags":[]}})"
+      "\n");
   EXPECT_EQ(test::read_text(dir / "notes.md"), "notes on bakes bread\n");
   EXPECT_EQ(test::read_text(dir / "draft.txt").substr(0, 18), "Sure! Here it is:\n");
   // The database has the verified candidates, for consolidation.
@@ -346,8 +357,10 @@ TEST_F(RunnerTest, UnparseableAnswersAreRetriedThenTheBatchFailsWithItsRawOutput
   EXPECT_EQ(b["status"], "failed");
   EXPECT_EQ(b["attempts"].size(), 3u);
   EXPECT_EQ(b["attempts"][2]["finish"], "length");
-  EXPECT_NE(b["error"].get<std::string>().find("draft pass: model answer: its JSON object is cut off"), std::string::npos);
-  EXPECT_EQ(test::read_text(runs() / "batch_000001" / "draft.txt"), "I cannot answer in JSON, sorry. {\"notes_markdown\": \"cut");
+  EXPECT_NE(b["error"].get<std::string>().find("draft pass: model answer: its JSON object is cut off"),
+            std::string::npos);
+  EXPECT_EQ(test::read_text(runs() / "batch_000001" / "draft.txt"),
+            "I cannot answer in JSON, sorry. {\"notes_markdown\": \"cut");
   EXPECT_EQ(m_warnings.size(), 1u);
   expect_consistent();
 

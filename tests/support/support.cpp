@@ -41,7 +41,8 @@ void write_text(const fs::path& p, const std::string& s) {
   out << s;
 }
 
-RunResult run_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env) {
+RunResult run_knowthy(const std::vector<std::string>& args,
+                      const std::vector<std::pair<std::string, std::string>>& env) {
   // Output goes through temp files: simple, and no pipe deadlock on large output.
   TempDir tmp;
   fs::path out = tmp / "out", err = tmp / "err";

@@ -34,7 +34,8 @@ RunResult run_knowthy(const std::vector<std::string>& args,
 
 // Starts build/knowthy in the background (output discarded); wait_exit() reaps it and returns
 // its exit code (128 + signal when killed).
-int spawn_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env = {});
+int spawn_knowthy(const std::vector<std::string>& args,
+                  const std::vector<std::pair<std::string, std::string>>& env = {});
 int wait_exit(int pid);
 
 // A real llama-server (built from the same llama.cpp) on a free loopback port, stopped when
