@@ -42,16 +42,7 @@ const char* queue_sql(bool include_retweets) {
 }  // namespace
 
 Result<std::vector<std::int64_t>> BatchQueue::recover() {
-  std::vector<std::int64_t> ids;
-  auto st = m_db.prepare("UPDATE batches SET status = 'pending' WHERE status = 'running' RETURNING id");
-  if (!st) return std::unexpected(st.error());
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    ids.push_back(st->column_int(0));
-  }
-  return ids;
+  return m_db.query_ints("UPDATE batches SET status = 'pending' WHERE status = 'running' RETURNING id");
 }
 
 Result<std::vector<PromptTweet>> BatchQueue::load_tweets(std::int64_t id) {
@@ -177,35 +168,44 @@ WHERE id = ?1 AND status = 'running')sql");
     return fail("batch " + std::to_string(b.id), "is not running (another process changed it)");
   if (auto s = exec(m_db, "DELETE FROM candidates WHERE batch_id = ?1", b.id); !s) return s;
   if (auto s = exec(m_db, "DELETE FROM examples WHERE batch_id = ?1", b.id); !s) return s;
-  auto ins = m_db.prepare(
-      "INSERT INTO candidates (batch_id, idx, category, claim, evidence_tweet_ids, confidence, flags) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  if (!ins) return std::unexpected(ins.error());
-  for (size_t i = 0; i < e.candidates.size(); ++i) {
-    const Candidate& c = e.candidates[i];
-    ins->bind(1, b.id)
-        .bind(2, static_cast<std::int64_t>(i))
-        .bind(3, c.category)
-        .bind(4, c.claim)
-        .bind(5, nlohmann::json(c.evidence_tweet_ids).dump())
-        .bind(6, c.confidence)
-        .bind(7, nlohmann::json(c.flags).dump());
-    if (auto s = ins->exec(); !s) return s;
-  }
-  auto ex = m_db.prepare(
-      "INSERT INTO examples (batch_id, idx, prompt, response, evidence_tweet_ids, flags) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!ex) return std::unexpected(ex.error());
-  for (size_t i = 0; i < e.examples.size(); ++i) {
-    const TrainingExample& x = e.examples[i];
-    ex->bind(1, b.id)
-        .bind(2, static_cast<std::int64_t>(i))
-        .bind(3, x.prompt)
-        .bind(4, x.response)
-        .bind(5, nlohmann::json(x.evidence_tweet_ids).dump())
-        .bind(6, nlohmann::json(x.flags).dump());
-    if (auto s = ex->exec(); !s) return s;
-  }
+  // Candidates and examples share the row shape: batch, index, text columns, evidence, flags.
+  auto insert_rows = [&](const char* sql, size_t n, auto bind_row) -> Status {
+    auto ins = m_db.prepare(sql);
+    if (!ins) return std::unexpected(ins.error());
+    for (size_t i = 0; i < n; ++i) {
+      ins->bind(1, b.id).bind(2, static_cast<std::int64_t>(i));
+      bind_row(*ins, i);
+      if (auto s = ins->exec(); !s) return s;
+    }
+    return {};
+  };
+  auto json_text = [](const std::vector<std::string>& v) { return nlohmann::json(v).dump(); };
+  if (auto s =
+          insert_rows("INSERT INTO candidates (batch_id, idx, category, claim, evidence_tweet_ids, confidence, flags) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                      e.candidates.size(),
+                      [&](Stmt& st, size_t i) {
+                        const Candidate& c = e.candidates[i];
+                        st.bind(3, c.category)
+                            .bind(4, c.claim)
+                            .bind(5, json_text(c.evidence_tweet_ids))
+                            .bind(6, c.confidence)
+                            .bind(7, json_text(c.flags));
+                      });
+      !s)
+    return s;
+  if (auto s = insert_rows("INSERT INTO examples (batch_id, idx, prompt, response, evidence_tweet_ids, flags) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           e.examples.size(),
+                           [&](Stmt& st, size_t i) {
+                             const TrainingExample& x = e.examples[i];
+                             st.bind(3, x.prompt)
+                                 .bind(4, x.response)
+                                 .bind(5, json_text(x.evidence_tweet_ids))
+                                 .bind(6, json_text(x.flags));
+                           });
+      !s)
+    return s;
   util::crash_point("commit");
   if (auto s = tx->commit(); !s) return s;
   util::crash_point("committed");
@@ -223,16 +223,8 @@ Status BatchQueue::release(std::int64_t id, const std::string& error) {
 }
 
 Result<std::vector<std::int64_t>> BatchQueue::retry_failed() {
-  std::vector<std::int64_t> ids;
-  auto st = m_db.prepare("UPDATE batches SET status = 'pending' WHERE status = 'failed' RETURNING id");
-  if (!st) return std::unexpected(st.error());
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    ids.push_back(st->column_int(0));
-  }
-  std::sort(ids.begin(), ids.end());
+  auto ids = m_db.query_ints("UPDATE batches SET status = 'pending' WHERE status = 'failed' RETURNING id");
+  if (ids) std::sort(ids->begin(), ids->end());
   return ids;
 }
 

@@ -34,6 +34,18 @@ json tokens_json(const llm::Completion& c) {
 
 json timings_json(const llm::Completion& c) { return {{"prompt_ms", c.prompt_ms}, {"generation_ms", c.generation_ms}}; }
 
+json tweet_ids_json(const std::vector<PromptTweet>& tweets) {
+  json ids = json::array();
+  for (const auto& t : tweets) ids.push_back(t.id);
+  return ids;
+}
+
+json messages_json(const std::vector<llm::Message>& messages) {
+  json out = json::array();
+  for (const auto& m : messages) out.push_back({{"role", m.role}, {"content", m.content}});
+  return out;
+}
+
 }  // namespace
 
 const char* batch_status_name(BatchStatus s) {
@@ -90,10 +102,7 @@ void BatchRunner::record(const BatchOutcome& o, RunSummary& sum, bool failure) {
 
 Status BatchRunner::finish_done(Job& j, RunSummary& sum) {
   const std::int64_t id = j.batch.id;
-  json tweet_ids = json::array();
-  for (const auto& t : j.batch.tweets) tweet_ids.push_back(t.id);
-  json prompt = json::array();
-  for (const auto& m : j.prompt) prompt.push_back({{"role", m.role}, {"content", m.content}});
+  const json tweet_ids = tweet_ids_json(j.batch.tweets), prompt = messages_json(j.prompt);
   const llm::BackendInfo info = m_backend.info();
   json critique_norm = j.critique_rep.to_json();
   critique_norm["draft"] = j.draft_rep.to_json();
@@ -178,10 +187,7 @@ Status BatchRunner::finish_done(Job& j, RunSummary& sum) {
 
 Status BatchRunner::finish_failed(Job& j, RunSummary& sum) {
   const std::int64_t id = j.batch.id;
-  json tweet_ids = json::array();
-  for (const auto& t : j.batch.tweets) tweet_ids.push_back(t.id);
-  json prompt = json::array();
-  for (const auto& m : j.prompt) prompt.push_back({{"role", m.role}, {"content", m.content}});
+  const json tweet_ids = tweet_ids_json(j.batch.tweets), prompt = messages_json(j.prompt);
   const json batch{{"batch_id", id},
                    {"status", "failed"},
                    {"error", j.error},

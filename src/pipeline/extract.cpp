@@ -13,18 +13,6 @@ QueueOptions queue_options(const store::Config& cfg) {
 
 namespace {
 
-Result<std::vector<std::int64_t>> ids_where(store::Db& db, const char* sql) {
-  auto st = db.prepare(sql);
-  if (!st) return std::unexpected(st.error());
-  std::vector<std::int64_t> ids;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return ids;
-    ids.push_back(st->column_int(0));
-  }
-}
-
 Result<std::string> account_name(store::Db& db) {
   auto st = db.prepare("SELECT username FROM account LIMIT 1");
   if (!st) return std::unexpected(st.error());
@@ -41,7 +29,7 @@ Result<std::vector<std::int64_t>> recover(store::Workspace& ws, BatchQueue& queu
   auto running = queue.recover();
   if (!running) return std::unexpected(running.error());
   const auto runs = ws.dir() / "runs";
-  auto pending = ids_where(ws.db(), "SELECT id FROM batches WHERE status = 'pending'");
+  auto pending = ws.db().query_ints("SELECT id FROM batches WHERE status = 'pending'");
   if (!pending) return std::unexpected(pending.error());
   for (std::int64_t id : *pending)
     if (auto s = remove_batch_dir(runs, id); !s) return std::unexpected(s.error());

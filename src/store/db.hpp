@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -60,6 +61,8 @@ class Db {
   Result<Stmt> prepare(std::string_view sql);
   // A query returning one integer (e.g. COUNT(*)); 0 when no row.
   Result<std::int64_t> query_int(std::string_view sql);
+  // The first column of every row, as integers (a SELECT, or a statement with RETURNING).
+  Result<std::vector<std::int64_t>> query_ints(std::string_view sql);
   std::string errmsg() const;
   sqlite3* get() const { return m_db.get(); }
 

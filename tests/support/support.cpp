@@ -41,11 +41,11 @@ void write_text(const fs::path& p, const std::string& s) {
   out << s;
 }
 
-RunResult run_knowthy(const std::vector<std::string>& args,
-                      const std::vector<std::pair<std::string, std::string>>& env) {
-  // Output goes through temp files: simple, and no pipe deadlock on large output.
-  TempDir tmp;
-  fs::path out = tmp / "out", err = tmp / "err";
+namespace {
+
+// Forks and execs build/knowthy with stdout and stderr on the given paths (or /dev/null).
+pid_t start_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
+                    const fs::path& out, const fs::path& err) {
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -65,34 +65,25 @@ RunResult run_knowthy(const std::vector<std::string>& args,
     ::execv(bin.c_str(), argv.data());
     ::_exit(127);
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  return pid;
+}
+
+}  // namespace
+
+RunResult run_knowthy(const std::vector<std::string>& args,
+                      const std::vector<std::pair<std::string, std::string>>& env) {
+  // Output goes through temp files: simple, and no pipe deadlock on large output.
+  TempDir tmp;
+  fs::path out = tmp / "out", err = tmp / "err";
   RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = wait_exit(start_knowthy(args, env, out, err));
   r.out = read_text(out);
   r.err = read_text(err);
   return r;
 }
 
 int spawn_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env) {
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv;
-    std::string bin = KNOWTHY_BIN;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
+  return start_knowthy(args, env, "/dev/null", "/dev/null");
 }
 
 int wait_exit(int pid) {
