@@ -6,11 +6,9 @@
 #include <vector>
 
 #include "archive/sample_text.hpp"
+#include "util/text.hpp"
 
 namespace knowthy::archive::sample {
-
-// A JSON string exactly as Python's json.dumps(ensure_ascii=False) writes it.
-void append_json_str(std::string& out, std::string_view s);
 
 // Streams the two pretty-printing styles of real archives: modern = json.dumps(indent=2,
 // separators=(',', ' : ')) with empty containers as "[ ]" / "{ }"; legacy = Jackson's default
@@ -26,7 +24,7 @@ class JsonWriter {
   JsonWriter& end();
   JsonWriter& str(std::string_view v) {
     before_value();
-    append_json_str(m_out, v);
+    util::append_json_string(m_out, v);
     return *this;
   }
   JsonWriter& num(uint64_t v) {  // archives write every number as a string

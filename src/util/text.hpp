@@ -17,7 +17,8 @@ size_t utf8_offset(std::string_view s, size_t cp);
 void append_html_unescaped(std::string& out, std::string_view s);
 std::string html_unescape(std::string_view s);
 
-// Appends `s` as a JSON string literal, quotes included.
+// Appends `s` as a JSON string literal, quotes included, exactly as Python's
+// json.dumps(ensure_ascii=False) writes it (the sample archives rely on that).
 void append_json_string(std::string& out, std::string_view s);
 
 // "Wed Oct 10 20:19:24 +0000 2018" -> "2018-10-10T20:19:24Z"; nullopt if malformed.

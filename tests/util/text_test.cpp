@@ -26,6 +26,9 @@ TEST(Text, JsonString) {
   std::string out;
   append_json_string(out, "q\"b\\n\n\t\x01 é");
   EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\t\\u0001 é\"");
+  out.clear();
+  append_json_string(out, "\b\f\x1f");  // short forms where JSON has them, as Python writes
+  EXPECT_EQ(out, "\"\\b\\f\\u001f\"");
 }
 
 TEST(Text, TwitterDates) {
