@@ -75,16 +75,17 @@ Status extract(const GlobalOptions& g, const ExtractOpts& o, bool run_all) {
 
   SystemProcessRunner runner;
   pipeline::BackendFactory factory = [&]() { return llm::make_backend(cfg->model, runner); };
-  // The bar's total is known once the queue is counted, which happens inside run_extract; it is
-  // created at the first finished batch from the counts the summary carries.
   std::unique_ptr<util::Progress> bar;
-  std::int64_t total = 0;
   pipeline::RunnerEvents ev;
   ev.on_warning = [](const std::string& w) { std::fprintf(stderr, "knowthy: warning: %s\n", w.c_str()); };
-  const bool show = run_all && !o.json && !o.no_progress;
+  // The bar starts once the model is loaded, so its rate and ETA are the batches' alone.
+  if (run_all && !o.json && !o.no_progress)
+    ev.on_start = [&](std::int64_t batches) {
+      bar = std::make_unique<util::Progress>("extract", static_cast<std::uint64_t>(std::max<std::int64_t>(1, batches)),
+                                             "batches");
+    };
   ev.on_batch = [&](const pipeline::BatchOutcome& b, const pipeline::RunSummary& s) {
-    if (!show) return;
-    if (!bar) bar = std::make_unique<util::Progress>("extract", static_cast<std::uint64_t>(total), "batches");
+    if (!bar) return;
     const double secs = s.model_seconds > 0 ? s.model_seconds : 1;
     char detail[160];
     std::snprintf(detail, sizeof detail, "%lld tweets, %.0f tokens/s%s", static_cast<long long>(s.tweets),
@@ -94,12 +95,6 @@ Status extract(const GlobalOptions& g, const ExtractOpts& o, bool run_all) {
     bar->update(static_cast<std::uint64_t>(s.done + s.failed + s.released));
   };
   util::SystemClock clock;
-  // The total for the bar: what the queue holds now (recovery and redo may add to it a little).
-  {
-    pipeline::BatchQueue q(ws->db(), pipeline::queue_options(*cfg));
-    auto c = q.counts();
-    if (c) total = std::max<std::int64_t>(1, c->pending + static_cast<std::int64_t>(o.redo.size()));
-  }
   auto r = pipeline::run_extract(*ws, *cfg, factory, clock, req, ev);
   if (bar) bar->finish();
   if (!r) return std::unexpected(r.error());

@@ -301,7 +301,8 @@ Result<RunSummary> BatchRunner::run() {
     for (size_t i = 0; i < ready.size(); ++i) {
       Job& j = *ready[i];
       auto& res = results[i];
-      enum class Next { again, done, failed, released } next = Next::again;
+      // again: this pass once more; critique: the draft parsed, on to the critique pass.
+      enum class Next { again, critique, done, failed, released } next = Next::again;
       const bool last_try = j.attempt >= m_opt.retries;
       if (!res) {
         const bool transient = res.error().kind == ErrorKind::failed;
@@ -349,7 +350,7 @@ Result<RunSummary> BatchRunner::run() {
           j.draft_x = std::move(*x);
           j.draft_rep = std::move(rep);
           j.pass = Pass::critique;
-          j.attempt = -1;  // the increment below makes it 0
+          next = Next::critique;
           util::crash_point("drafted");
         } else {
           j.critique = std::move(c);
@@ -358,10 +359,10 @@ Result<RunSummary> BatchRunner::run() {
           next = Next::done;
         }
         j.attempts.push_back(std::move(attempt));
-        if (next == Next::again) j.ready_at = m_clock.now();
+        if (next == Next::again || next == Next::critique) j.ready_at = m_clock.now();
       }
-      if (next == Next::again) {
-        ++j.attempt;
+      if (next == Next::again || next == Next::critique) {
+        j.attempt = next == Next::again ? j.attempt + 1 : 0;
         continue;
       }
       Status s = next == Next::done     ? finish_done(j, sum)

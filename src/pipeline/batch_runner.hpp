@@ -56,6 +56,7 @@ struct RunSummary {
 };
 
 struct RunnerEvents {
+  std::function<void(std::int64_t batches)> on_start;  // the model is loaded; about this many batches will run
   std::function<void(const BatchOutcome&, const RunSummary&)> on_batch;
   std::function<void(const std::string&)> on_warning;  // at most once per kind of problem per run
 };

@@ -25,16 +25,14 @@ Result<std::string> account_name(store::Db& db) {
 
 }  // namespace
 
-Result<std::vector<std::int64_t>> recover(store::Workspace& ws, BatchQueue& queue) {
-  auto running = queue.recover();
-  if (!running) return std::unexpected(running.error());
+Status remove_unfinished_folders(store::Workspace& ws) {
   const auto runs = ws.dir() / "runs";
   auto pending = ws.db().query_ints("SELECT id FROM batches WHERE status = 'pending'");
   if (!pending) return std::unexpected(pending.error());
   for (std::int64_t id : *pending)
-    if (auto s = remove_batch_dir(runs, id); !s) return std::unexpected(s.error());
+    if (auto s = remove_batch_dir(runs, id); !s) return s;
   if (auto n = clean_runs_dir(runs); !n) return std::unexpected(n.error());
-  return running;
+  return {};
 }
 
 Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg, const BackendFactory& make_backend,
@@ -54,8 +52,9 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   opt.retries = cfg.extract.retries;
   opt.retry_backoff_ms = cfg.extract.retry_backoff_ms;
   opt.stop_after_failures = cfg.extract.stop_after_failures;
-  // Redos and retries are decided before recovery removes the folders of pending batches, so a
-  // crash between the two leaves nothing behind either way.
+  // Batches a dead process left running go back to pending, and redos and retries join them,
+  // before the folders of all pending batches are removed: a crash in between leaves nothing
+  // that the next run would not clean up the same way.
   auto running = queue.recover();
   if (!running) return std::unexpected(running.error());
   for (std::int64_t id : req.redo) {
@@ -68,7 +67,7 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
     opt.only.insert(opt.only.end(), ids->begin(), ids->end());
   }
   opt.restrict_to_only = !req.redo.empty() || req.retry_failed;
-  if (auto again = recover(ws, queue); !again) return std::unexpected(again.error());
+  if (auto s = remove_unfinished_folders(ws); !s) return std::unexpected(s.error());
   r.recovered = std::move(*running);
 
   auto before = queue.counts();
@@ -82,6 +81,11 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
 
   auto backend = make_backend();
   if (!backend) return std::unexpected(backend.error());
+  if (events.on_start) {
+    std::int64_t n = opt.restrict_to_only ? static_cast<std::int64_t>(opt.only.size()) : before->pending;
+    if (opt.max_batches > 0) n = std::min<std::int64_t>(n, opt.max_batches);
+    events.on_start(n);
+  }
 
   auto ins = ws.db().prepare("INSERT INTO runs (command, started_at, status) VALUES (?1, ?2, 'running')");
   if (!ins) return std::unexpected(ins.error());

@@ -33,10 +33,9 @@ struct ExtractResult {
 
 using BackendFactory = std::function<Result<std::unique_ptr<llm::ModelBackend>>()>;
 
-// Under the workspace lock, before any batch runs: a batch left running by a dead process goes
-// back to pending, the folder of any batch that is not done or failed is removed, and temp
-// folders are cleaned. Returns the batches that were running.
-Result<std::vector<std::int64_t>> recover(store::Workspace& ws, BatchQueue& queue);
+// Under the workspace lock, before any batch runs: the folder of every pending batch (one a
+// dead process had started, or one queued for a redo or retry) is removed, and so are temp folders.
+Status remove_unfinished_folders(store::Workspace& ws);
 
 Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg, const BackendFactory& make_backend,
                                   util::Clock& clock, const ExtractRequest& req, RunnerEvents events = {});
