@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -74,25 +75,67 @@ class InstantBackend final : public llm::ModelBackend {
   Result<llm::Score> score(std::string_view, std::string_view) override { return fail("score", "no"); }
 };
 
-// Records every generate() call (its requests) while forwarding to the real engine.
-class Recording final : public llm::ModelBackend {
- public:
-  explicit Recording(llm::ModelBackend& b) : m_b(b) {}
-  std::vector<std::vector<llm::ChatRequest>> calls;
+// What a Forward saw: the time spent in the backend and, when asked, every call's requests and
+// the session ids its answers got.
+struct Seen {
+  bool record = false;
+  std::vector<std::vector<llm::ChatRequest>> calls{};
+  std::vector<std::vector<std::string>> sessions{};
   double model_s = 0;
+  std::uint64_t generated = 0;  // completion tokens of every answer, retries included
+};
+
+// Forwards to a backend it does not own (run_extract owns what its factory makes, and drops it on
+// return), writing what it saw into `seen`, which outlives it.
+class Forward final : public llm::ModelBackend {
+ public:
+  Forward(llm::ModelBackend& b, Seen& seen) : m_b(b), m_seen(seen) {}
   llm::BackendInfo info() const override { return m_b.info(); }
   std::vector<Result<llm::Completion>> generate(std::span<const llm::ChatRequest> rq) override {
-    calls.emplace_back(rq.begin(), rq.end());
     auto t = Clock::now();
     auto r = m_b.generate(rq);
-    model_s += secs(t);
+    m_seen.model_s += secs(t);
+    for (const auto& c : r)
+      if (c) m_seen.generated += static_cast<std::uint64_t>(c->completion_tokens);
+    if (m_seen.record) {
+      m_seen.calls.emplace_back(rq.begin(), rq.end());
+      auto& ids = m_seen.sessions.emplace_back();
+      for (const auto& c : r) ids.push_back(c ? c->session : std::string());
+    }
     return r;
   }
   Result<llm::Score> score(std::string_view p, std::string_view c) override { return m_b.score(p, c); }
 
  private:
   llm::ModelBackend& m_b;
+  Seen& m_seen;
 };
+
+pipeline::BackendFactory forwarding(llm::ModelBackend& b, Seen& seen) {
+  return [&b, &seen]() -> Result<std::unique_ptr<llm::ModelBackend>> { return std::make_unique<Forward>(b, seen); };
+}
+
+// Replays recorded calls on `engine`; returns the tokens generated. A critique names its draft's
+// session: it is mapped to the session this engine gave that draft, so that the engine continues
+// the same KV sequence exactly as in the recording (without it, the engine would match the
+// prompt by token prefix, re-tokenize the draft's answer and, on a random model, answer
+// something else entirely).
+std::uint64_t replay(llm::ModelBackend& engine, const Seen& seen) {
+  std::map<std::string, std::string> session;
+  std::uint64_t gen = 0;
+  for (size_t i = 0; i < seen.calls.size(); ++i) {
+    std::vector<llm::ChatRequest> call = seen.calls[i];
+    for (auto& r : call)
+      if (auto it = session.find(r.session); it != session.end()) r.session = it->second;
+    auto out = engine.generate(call);
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (!out[k]) continue;
+      gen += static_cast<std::uint64_t>(out[k]->completion_tokens);
+      session[seen.sessions[i][k]] = out[k]->session;
+    }
+  }
+  return gen;
+}
 
 store::Workspace open_ws(const char* dir) {
   store::WorkspaceOptions o;
@@ -133,27 +176,13 @@ int overhead(const char* dir) {
   util::SystemClock clock;
   pipeline::ExtractRequest req;
   req.command = "bench";
-  double model_s = 0;
-  pipeline::BackendFactory f = [&]() -> Result<std::unique_ptr<llm::ModelBackend>> {
-    struct Timed final : llm::ModelBackend {
-      InstantBackend& b;
-      double& s;
-      Timed(InstantBackend& b, double& s) : b(b), s(s) {}
-      llm::BackendInfo info() const override { return b.info(); }
-      std::vector<Result<llm::Completion>> generate(std::span<const llm::ChatRequest> rq) override {
-        auto t = Clock::now();
-        auto r = b.generate(rq);
-        s += secs(t);
-        return r;
-      }
-      Result<llm::Score> score(std::string_view p, std::string_view c) override { return b.score(p, c); }
-    };
-    return std::unique_ptr<llm::ModelBackend>(std::make_unique<Timed>(instant, model_s));
-  };
+  Seen seen;
+  pipeline::BackendFactory f = forwarding(instant, seen);
   auto t = Clock::now();
   auto r = pipeline::run_extract(ws, *cfg, f, clock, req);
   const double wall = secs(t);
   if (!r) die(r.error());
+  const double model_s = seen.model_s;
   const int batches = r->summary.done + r->summary.failed;
   auto floor_dir = std::filesystem::path(dir) / "floor";
   std::filesystem::remove_all(floor_dir);
@@ -199,27 +228,16 @@ int model(const char* dir, const char* model_path, int batches, int threads) {
   std::int64_t tweets = 0;
   int done = 0, failed = 0;
   size_t calls = 0;
-  std::uint64_t gen = 0;
+  std::uint64_t gen = 0, e2e_gen = 0;
   std::vector<std::int64_t> ids;
   for (int round = 0; round < 2; ++round) {
     auto engine = load(model_path, threads, cfg->model.context);
-    Recording rec(*engine);
     pipeline::ExtractRequest req;
     req.command = "bench";
     req.max_batches = batches;
     req.redo = ids;
-    pipeline::BackendFactory f = [&]() -> Result<std::unique_ptr<llm::ModelBackend>> {
-      struct Fwd final : llm::ModelBackend {
-        llm::ModelBackend& b;
-        explicit Fwd(llm::ModelBackend& b) : b(b) {}
-        llm::BackendInfo info() const override { return b.info(); }
-        std::vector<Result<llm::Completion>> generate(std::span<const llm::ChatRequest> rq) override {
-          return b.generate(rq);
-        }
-        Result<llm::Score> score(std::string_view p, std::string_view c) override { return b.score(p, c); }
-      };
-      return std::unique_ptr<llm::ModelBackend>(std::make_unique<Fwd>(rec));
-    };
+    Seen rec{.record = true};
+    pipeline::BackendFactory f = forwarding(*engine, rec);
     auto t = Clock::now();
     auto r = pipeline::run_extract(ws, *cfg, f, clock, req);
     e2e += secs(t);
@@ -233,10 +251,8 @@ int model(const char* dir, const char* model_path, int batches, int threads) {
     engine.reset();
     auto raw_engine = load(model_path, threads, cfg->model.context);
     auto t2 = Clock::now();
-    gen = 0;
-    for (const auto& call : rec.calls)
-      for (auto& c : raw_engine->generate(call))
-        if (c) gen += static_cast<std::uint64_t>(c->completion_tokens);
+    gen = replay(*raw_engine, rec);
+    e2e_gen = rec.generated;
     raw += secs(t2);
   }
   std::printf("%s\n", json{{"test", "model"},
@@ -244,7 +260,8 @@ int model(const char* dir, const char* model_path, int batches, int threads) {
                            {"batches_failed", failed},
                            {"tweets", tweets},
                            {"model_calls", calls},
-                           {"generated_tokens", gen},
+                           {"generated_tokens", e2e_gen},
+                           {"replay_generated_tokens", gen},
                            {"e2e_seconds", e2e / 2},
                            {"raw_seconds", raw / 2},
                            {"e2e_tweets_per_s", tweets / (e2e / 2)},
