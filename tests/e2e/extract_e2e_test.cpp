@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "pipeline/artifacts.hpp"
 #include "store/db.hpp"
 #include "support/support.hpp"
 
@@ -81,8 +82,7 @@ class ExtractE2E : public ::testing::Test {
     }
     std::set<std::string> seen;
     for (const auto& [b, ids] : by_batch) {
-      char name[32];
-      std::snprintf(name, sizeof name, "batch_%06lld", static_cast<long long>(b));
+      const std::string name = pipeline::batch_dir_name(b);
       auto j = json::parse(test::read_text(fs::path(m_ws) / "runs" / name / "batch.json"));
       std::set<std::string> listed;
       for (const auto& t : j["tweet_ids"]) {
@@ -90,7 +90,7 @@ class ExtractE2E : public ::testing::Test {
         listed.insert(t.get<std::string>());
       }
       EXPECT_EQ(listed, ids) << name;
-      for (const char* f : {"draft.txt", "critique.txt", "notes.md", "candidates.json", "training.jsonl", "batch.json"})
+      for (const auto& f : pipeline::batch_files())
         EXPECT_TRUE(fs::exists(fs::path(m_ws) / "runs" / name / f)) << name << "/" << f;
     }
     auto v = kt({"verify", "--json"});
