@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   cli::register_model(app, g, run);
   cli::register_extract(app, g, run);
   cli::register_verify(app, g, run);
+  cli::register_consolidate(app, g, run);
+  cli::register_datasets(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

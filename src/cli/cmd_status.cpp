@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "knowledge/datasets.hpp"
 #include "pipeline/batch_queue.hpp"
 #include "pipeline/extract.hpp"
 #include "store/schema.hpp"
@@ -54,6 +55,12 @@ FROM tweets WHERE deleted = 0)sql");
   if (!c) return std::unexpected(c.error());
   j["batches"] = {
       {"done", c->done}, {"failed", c->failed}, {"pending", c->pending}, {"tweets_remaining", c->tweets_remaining}};
+  auto ds = knowledge::last_datasets_build(db);
+  if (!ds) return std::unexpected(ds.error());
+  j["datasets"] = *ds;
+  auto pv = db.query_int("SELECT COALESCE(MAX(version), 0) FROM profile_versions");
+  if (!pv) return std::unexpected(pv.error());
+  j["profile_version"] = *pv;
   return j;
 }
 
@@ -92,6 +99,10 @@ void register_status(CLI::App& app, const GlobalOptions& g, Runner& run) {
       std::printf("batches    %lld done, %lld failed, %lld to go (%lld tweets not yet read)\n",
                   b["done"].get<long long>(), b["failed"].get<long long>(), b["pending"].get<long long>(),
                   b["tweets_remaining"].get<long long>());
+      if (const auto& d = (*j)["datasets"]; !d.is_null())
+        std::printf("datasets   dpo %lld train + %lld held out, sft %lld + %lld (profile v%lld)\n",
+                    d["dpo_train"].get<long long>(), d["dpo_heldout"].get<long long>(), d["sft_train"].get<long long>(),
+                    d["sft_heldout"].get<long long>(), (*j)["profile_version"].get<long long>());
       return {};
     };
   });

@@ -38,6 +38,10 @@ void register_sample_model(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_model(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_extract(CLI::App& app, const GlobalOptions& g, Runner& run);  // extract and run
 void register_verify(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_consolidate(CLI::App& app, const GlobalOptions& g, Runner& run);  // and `profile diff`
+void register_datasets(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_health(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_insights(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 // Opens (creating on first use) the workspace the global options name.
 Result<store::Workspace> open_workspace(const GlobalOptions& g);

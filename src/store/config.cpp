@@ -1,5 +1,6 @@
 #include "store/config.hpp"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 namespace knowthy::store {
@@ -29,6 +30,44 @@ std::string default_config_text() {
 # retry_backoff_ms = 2000
 # A run stops after this many batches in a row failed (e.g. the model server is down).
 # stop_after_failures = 3
+
+[consolidate]
+# Two claims of one category whose word sets overlap at least this much (Jaccard, after
+# normalizing case, Unicode and punctuation) are one profile entry.
+# similarity = 0.6
+# Earlier profile versions kept in profile/versions/ (0 keeps every one).
+# keep_versions = 100
+
+[datasets]
+# Percent of batches held out of training (for evaluation). A batch's split never changes once made.
+# heldout_percent = 10
+# DPO pairs whose chosen and rejected answers differ by less than this normalized edit distance
+# are flagged near-identical and kept out of training.
+# near_identical_below = 0.05
+# Pairs whose chosen/rejected length ratio is outside [min, max] are flagged length-outlier.
+# length_ratio_min = 0.5
+# length_ratio_max = 2.0
+
+[health]
+# Finished batches the failure and hallucinated-evidence rates look at.
+# recent_batches = 50
+# failure_warn = 0.2
+# failure_fail = 0.5
+# hallucination_warn = 0.1
+# hallucination_fail = 0.3
+# Share of flagged dataset pairs that warns.
+# flagged_warn = 0.5
+# A model candidate training or awaiting evaluation for longer than this is stuck.
+# stuck_hours = 24
+# No successful scheduler tick for this long warns.
+# tick_warn_hours = 12
+# Free disk space in the workspace's filesystem that warns and that fails (MiB).
+# disk_warn_mb = 2048
+# disk_fail_mb = 256
+
+[insights]
+# Have the model write a short summary paragraph of the week's new claims into the report.
+# model_summary = false
 
 [model]
 # Backend: "llama" (embedded llama.cpp), "openai" (an OpenAI-compatible server) or "command".
@@ -91,6 +130,32 @@ Status read_value(const toml::table& tbl, std::string_view section, std::string_
                    std::string(section) + "." + std::string(key) + " has the wrong type", "see the commented defaults");
 }
 
+struct IntKey {
+  const char* key;
+  int* out;
+  int lo, hi;
+};
+
+Status read_int(const toml::table& tbl, std::string_view section, const IntKey& k, const std::filesystem::path& path) {
+  int64_t v = *k.out;
+  if (auto s = read_value(tbl, section, k.key, v, path); !s) return s;
+  if (v < k.lo || v > k.hi)
+    return bad_input(path.string(), fmt::format("{}.{} must be between {} and {}", section, k.key, k.lo, k.hi));
+  *k.out = static_cast<int>(v);
+  return {};
+}
+
+// A real number; an integer is accepted too (`similarity = 1`).
+Status read_real(const toml::table& tbl, std::string_view section, std::string_view key, double& out,
+                 const std::filesystem::path& path) {
+  const toml::node* node = tbl.at_path(std::string(section) + "." + std::string(key)).node();
+  if (node && node->is_integer()) {
+    out = static_cast<double>(*node->value<int64_t>());
+    return {};
+  }
+  return read_value(tbl, section, key, out, path);
+}
+
 }  // namespace
 
 Result<Config> load_config(const std::filesystem::path& path) {
@@ -128,11 +193,6 @@ Result<Config> load_config(const std::filesystem::path& path) {
                           {"session_regex", &m.session_regex}})
     if (s = read_value(t, "model", key, *out, path); !s) return std::unexpected(s.error());
   if (s = read_value(t, "model", "allow_remote", m.allow_remote, path); !s) return std::unexpected(s.error());
-  struct IntKey {
-    const char* key;
-    int* out;
-    int lo, hi;
-  };
   auto& x = cfg.extract;
   for (auto k :
        {IntKey{"batches_per_tick", &x.batches_per_tick, 1, 1000000}, IntKey{"max_tokens", &x.max_tokens, 16, 1 << 20},
@@ -156,6 +216,38 @@ Result<Config> load_config(const std::filesystem::path& path) {
       return bad_input(path.string(), std::string("model.") + k.key + " must be between " + std::to_string(k.lo) +
                                           " and " + std::to_string(k.hi));
     *k.out = static_cast<int>(v);
+  }
+  if (s = read_value(t, "insights", "model_summary", cfg.insights.model_summary, path); !s)
+    return std::unexpected(s.error());
+  auto& h = cfg.health;
+  for (auto k : {IntKey{"keep_versions", &cfg.consolidate.keep_versions, 0, 1000000}})
+    if (s = read_int(t, "consolidate", k, path); !s) return std::unexpected(s.error());
+  if (s = read_int(t, "datasets", IntKey{"heldout_percent", &cfg.datasets.heldout_percent, 0, 100}, path); !s)
+    return std::unexpected(s.error());
+  for (auto k :
+       {IntKey{"recent_batches", &h.recent_batches, 1, 1000000}, IntKey{"stuck_hours", &h.stuck_hours, 1, 100000},
+        IntKey{"tick_warn_hours", &h.tick_warn_hours, 1, 100000}, IntKey{"disk_warn_mb", &h.disk_warn_mb, 0, 1 << 30},
+        IntKey{"disk_fail_mb", &h.disk_fail_mb, 0, 1 << 30}})
+    if (s = read_int(t, "health", k, path); !s) return std::unexpected(s.error());
+  struct RealKey {
+    const char* section;
+    const char* key;
+    double* out;
+    double lo, hi;
+  };
+  auto& d = cfg.datasets;
+  for (auto k : {RealKey{"consolidate", "similarity", &cfg.consolidate.similarity, 0.05, 1},
+                 RealKey{"datasets", "near_identical_below", &d.near_identical_below, 0, 1},
+                 RealKey{"datasets", "length_ratio_min", &d.length_ratio_min, 0, 1},
+                 RealKey{"datasets", "length_ratio_max", &d.length_ratio_max, 1, 1000},
+                 RealKey{"health", "failure_warn", &h.failure_warn, 0, 1},
+                 RealKey{"health", "failure_fail", &h.failure_fail, 0, 1},
+                 RealKey{"health", "hallucination_warn", &h.hallucination_warn, 0, 1},
+                 RealKey{"health", "hallucination_fail", &h.hallucination_fail, 0, 1},
+                 RealKey{"health", "flagged_warn", &h.flagged_warn, 0, 1}}) {
+    if (s = read_real(t, k.section, k.key, *k.out, path); !s) return std::unexpected(s.error());
+    if (*k.out < k.lo || *k.out > k.hi)
+      return bad_input(path.string(), fmt::format("{}.{} must be between {} and {}", k.section, k.key, k.lo, k.hi));
   }
   // endpoint: one URL or a list of them.
   if (const toml::node* node = t.at_path("model.endpoint").node()) {

@@ -23,6 +23,28 @@ struct Config {
     int retry_backoff_ms = 2000;  // doubled on each retry of a model error
     int stop_after_failures = 3;  // consecutive failed batches that stop a run
   } extract;
+  struct Consolidate {
+    double similarity = 0.6;  // token-set (Jaccard) similarity at which two claims are one entry
+    int keep_versions = 100;  // earlier profile versions kept; 0 keeps all
+  } consolidate;
+  struct Datasets {
+    int heldout_percent = 10;            // share of batches held out (fixed per batch once made)
+    double near_identical_below = 0.05;  // normalized edit distance under which a pair is near-identical
+    double length_ratio_min = 0.5;       // chosen/rejected length ratio outside [min, max]: length-outlier
+    double length_ratio_max = 2.0;
+  } datasets;
+  struct Health {
+    int recent_batches = 50;  // the failure and hallucination rates look at this many finished batches
+    double failure_warn = 0.2, failure_fail = 0.5;
+    double hallucination_warn = 0.1, hallucination_fail = 0.3;
+    double flagged_warn = 0.5;  // share of flagged dataset pairs
+    int stuck_hours = 24;       // a model candidate training or awaiting evaluation longer than this
+    int tick_warn_hours = 12;   // no successful tick for this long
+    int disk_warn_mb = 2048, disk_fail_mb = 256;
+  } health;
+  struct Insights {
+    bool model_summary = false;  // the model writes a summary paragraph of the week's new claims
+  } insights;
   struct Model {
     std::string backend = "llama";  // llama | openai | command
     // llama (embedded)

@@ -130,6 +130,46 @@ CREATE TABLE runs (
   message        TEXT
 );
 )sql",
+    // 3: knowledge. A batch's dataset split is fixed the first time `datasets` sees it, so that
+    // changing heldout_percent never moves a batch that was already trained on or held out.
+    R"sql(
+ALTER TABLE batches ADD COLUMN split TEXT CHECK (split IN ('train','heldout'));
+-- Every profile consolidation that changed something: profile/versions/NNNNNN.json.
+CREATE TABLE profile_versions (
+  version     INTEGER PRIMARY KEY,
+  created_at  TEXT NOT NULL,
+  hash        TEXT NOT NULL,     -- xxh64 of profile.json
+  entries     INTEGER NOT NULL,
+  batches     INTEGER NOT NULL,  -- done batches it consolidates
+  candidates  INTEGER NOT NULL,  -- verified candidates merged
+  added       INTEGER NOT NULL,
+  dropped     INTEGER NOT NULL,
+  changed     INTEGER NOT NULL
+);
+-- Every `datasets` build: the counts status, health and insights report.
+CREATE TABLE dataset_builds (
+  id          INTEGER PRIMARY KEY,
+  created_at  TEXT NOT NULL,
+  dpo_train   INTEGER NOT NULL,
+  dpo_heldout INTEGER NOT NULL,
+  sft_train   INTEGER NOT NULL,
+  sft_heldout INTEGER NOT NULL,
+  pairs       INTEGER NOT NULL,  -- DPO pairs considered, flagged or not
+  flagged     TEXT NOT NULL      -- JSON object: flag -> count (pairs and examples)
+);
+-- Model candidates (cand_0001, ...): trained, evaluated, promoted by the train and eval steps.
+CREATE TABLE models (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  state        TEXT NOT NULL CHECK (state IN ('ready','training','awaiting_eval','passed','failed','promoted','rolled_back')),
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  trained_at   TEXT,
+  evaluated_at TEXT,
+  promoted_at  TEXT
+);
+CREATE INDEX runs_by_command ON runs(command, status, finished_at);
+)sql",
 };
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "util/text.hpp"
 
+#include <utf8proc.h>
+
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -165,6 +168,26 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+std::string fold_case_nfkc(std::string_view s) {
+  bool ascii = true;
+  for (unsigned char c : s) ascii &= c < 0x80;
+  auto lower = [](std::string_view in) {
+    std::string out(in);
+    for (char& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  };
+  if (ascii) return lower(s);  // NFKC leaves ASCII alone; most claims take this path
+  utf8proc_uint8_t* dst = nullptr;
+  const auto n = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()), &dst,
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD));
+  if (n < 0) return lower(s);
+  std::string out(reinterpret_cast<const char*>(dst), static_cast<size_t>(n));
+  std::free(dst);
+  return out;
 }
 
 }  // namespace knowthy::util

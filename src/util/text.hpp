@@ -26,6 +26,10 @@ std::optional<std::string> twitter_date_to_iso(std::string_view s);
 // "2023-12-22T13:52:40.000Z" -> "2023-12-22T13:52:40Z" (seconds precision); nullopt if malformed.
 std::optional<std::string> iso_to_seconds(std::string_view s);
 
+// `s` in Unicode NFKC with case folded (via utf8proc), for comparing texts written differently:
+// "Ｃｏｆｆｅｅ" and "coffee" fold alike. Invalid UTF-8 is passed through lowercased byte by byte.
+std::string fold_case_nfkc(std::string_view s);
+
 // Current UTC time as ISO-8601 ("2026-11-24T17:29:44Z").
 std::string now_iso();
 
