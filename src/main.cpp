@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   cli::register_verify(app, g, run);
   cli::register_consolidate(app, g, run);
   cli::register_datasets(app, g, run);
+  cli::register_health(app, g, run);
+  cli::register_insights(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -77,11 +77,11 @@ void check_done_dir(store::Db& db, const fs::path& dir, std::int64_t id, const B
 
 }  // namespace
 
-Result<IntegrityReport> check_integrity(store::Workspace& ws) {
+Result<IntegrityReport> check_integrity(store::Workspace& ws, const IntegrityOptions& options) {
   IntegrityReport rep;
   auto& out = rep.problems;
   store::Db& db = ws.db();
-  {
+  if (options.sqlite_check) {
     auto st = db.prepare("PRAGMA integrity_check");
     if (!st) return std::unexpected(st.error());
     while (true) {
@@ -120,7 +120,8 @@ FROM batches b ORDER BY b.id)sql");
       const std::int64_t assigned = st->column_int(5), cand_rows = st->column_int(6), ex_rows = st->column_int(7);
       const std::string name = batch_dir_name(id);
       rep.tweets_in_batches += assigned;
-      if (b.status == "running") out.push_back(name + ": marked running, but no run is in progress");
+      if (b.status == "running" && !options.loop_may_run)
+        out.push_back(name + ": marked running, but no run is in progress");
       if (assigned < b.tweet_count || assigned == 0)
         out.push_back(fmt::format("{}: {} tweets assigned, {} expected", name, assigned, b.tweet_count));
       if (b.status == "done" && (cand_rows != b.candidates || ex_rows != b.examples))
@@ -141,7 +142,11 @@ FROM batches b ORDER BY b.id)sql");
       const std::string name = e.path().filename().string();
       const std::int64_t id = batch_id_of(name);
       auto it = batches.find(id);
-      if (id < 0 || !e.is_directory(ec)) {
+      const bool in_flight =
+          options.loop_may_run && (name.starts_with(".") || (it != batches.end() && it->second.status == "running"));
+      if (in_flight) {
+        continue;
+      } else if (id < 0 || !e.is_directory(ec)) {
         out.push_back("runs/" + name + ": not a batch folder (a leftover)");
       } else if (it == batches.end() || (it->second.status != "done" && it->second.status != "failed")) {
         out.push_back("runs/" + name + ": folder of a batch that is not done or failed");

@@ -17,7 +17,15 @@ struct IntegrityReport {
   nlohmann::json to_json() const;
 };
 
-// Run it under the workspace lock: a batch marked running then is a leftover, not work in flight.
-Result<IntegrityReport> check_integrity(store::Workspace& ws);
+struct IntegrityOptions {
+  bool sqlite_check = true;  // PRAGMA integrity_check (reads the whole database)
+  // A loop run may be in progress (the caller could not take the lock): a batch marked running
+  // and its folder being written are work in flight, not problems.
+  bool loop_may_run = false;
+};
+
+// Run it under the workspace lock (or with loop_may_run): a batch marked running is otherwise a
+// leftover, not work in flight.
+Result<IntegrityReport> check_integrity(store::Workspace& ws, const IntegrityOptions& options = {});
 
 }  // namespace knowthy::pipeline

@@ -162,6 +162,26 @@ std::string now_iso() {
   return format_iso(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+std::optional<std::int64_t> iso_to_unix(std::string_view s) {
+  auto iso = iso_to_seconds(s);
+  if (!iso) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = std::stoi(iso->substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(iso->substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(iso->substr(8, 2));
+  tm.tm_hour = std::stoi(iso->substr(11, 2));
+  tm.tm_min = std::stoi(iso->substr(14, 2));
+  tm.tm_sec = std::stoi(iso->substr(17, 2));
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::string unix_to_iso(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return format_iso(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
   std::uint64_t v = 0;
   if (s.empty()) return std::nullopt;

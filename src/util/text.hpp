@@ -32,6 +32,10 @@ std::string fold_case_nfkc(std::string_view s);
 
 // Current UTC time as ISO-8601 ("2026-11-24T17:29:44Z").
 std::string now_iso();
+// Seconds since the epoch <-> "YYYY-MM-DDTHH:MM:SSZ" (UTC). iso_to_unix reads the first 19
+// characters; nullopt if malformed.
+std::optional<std::int64_t> iso_to_unix(std::string_view s);
+std::string unix_to_iso(std::int64_t t);
 
 // Parses a decimal unsigned 64-bit integer, the whole string; nullopt otherwise.
 std::optional<std::uint64_t> parse_u64(std::string_view s);

@@ -1,0 +1,77 @@
+// knowthy insights [--week YYYY-Www] [--force]: the weekly report, written once.
+#include <cstdio>
+#include <ctime>
+
+#include "cli/commands.hpp"
+#include "knowledge/insights.hpp"
+#include "llm/factory.hpp"
+#include "pipeline/extraction.hpp"
+
+namespace knowthy::cli {
+namespace {
+
+struct InsightsArgs {
+  std::string week;
+  bool force = false, json_out = false;
+  ModelOverrides model;
+};
+
+Status insights(const GlobalOptions& g, const InsightsArgs& a) {
+  auto ws = open_workspace(g);
+  if (!ws) return std::unexpected(ws.error());
+  auto cfg = store::load_config(ws->config_path());
+  if (!cfg) return std::unexpected(cfg.error());
+  a.model.apply(cfg->model);
+  knowledge::InsightsOptions o;
+  o.now = static_cast<std::int64_t>(std::time(nullptr));
+  o.force = a.force;
+  knowledge::IsoWeek wk = knowledge::previous_iso_week(o.now);
+  if (!a.week.empty()) {
+    auto w = knowledge::parse_iso_week(a.week);
+    if (!w) return std::unexpected(w.error());
+    wk = *w;
+  }
+  SystemProcessRunner runner;
+  std::unique_ptr<llm::ModelBackend> backend;
+  if (cfg->insights.model_summary) {
+    o.summarize = [&](const std::string& prompt) -> Result<std::string> {
+      if (!backend) {  // loaded only when there is something to summarize
+        auto b = llm::make_backend(cfg->model, runner);
+        if (!b) return std::unexpected(b.error());
+        backend = std::move(*b);
+      }
+      llm::ChatRequest rq;
+      rq.messages = {{"user", prompt}};
+      rq.options.max_tokens = 300;
+      auto c = backend->generate(rq);
+      if (!c) return std::unexpected(c.error());
+      return c->text;
+    };
+  }
+  auto r = knowledge::write_insights(*ws, wk, o);
+  if (!r) return std::unexpected(r.error());
+  if (a.json_out) {
+    std::printf("%s\n",
+                nlohmann::json{{"week", wk.label()}, {"path", r->path}, {"written", r->written}}.dump().c_str());
+  } else if (r->written) {
+    std::printf("insights for %s written: %s\n", wk.label().c_str(), r->path.c_str());
+  } else {
+    std::printf("insights for %s already written (kept; --force rewrites it): %s\n", wk.label().c_str(),
+                r->path.c_str());
+  }
+  return {};
+}
+
+}  // namespace
+
+void register_insights(CLI::App& app, const GlobalOptions& g, Runner& run) {
+  auto* cmd = app.add_subcommand("insights", "write the weekly report, insights/YYYY-Www.md (once)");
+  auto a = std::make_shared<InsightsArgs>();
+  cmd->add_option("--week", a->week, "the ISO week, e.g. 2026-W48 (default: the last complete week)");
+  cmd->add_flag("--force", a->force, "rewrite a report that exists");
+  cmd->add_flag("--json", a->json_out, "print as JSON");
+  a->model.add_to(cmd);
+  cmd->callback([&g, &run, a] { run = [&g, a] { return insights(g, *a); }; });
+}
+
+}  // namespace knowthy::cli
