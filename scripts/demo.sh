@@ -2,7 +2,8 @@
 # The main job end to end on the embedded defaults: a synthetic archive made by knowthy itself,
 # imported into a fresh private workspace outside the clone, the embedded engine checked with
 # knowthy's own tiny model (its answers are nonsense, but valid JSON), then every tweet read in
-# batches (draft, then critique), the workspace's status, and a consistency check.
+# batches (draft, then critique), the workspace's status and a consistency check; then the profile,
+# the datasets, the health report and this week's insights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh release >/dev/null
@@ -19,4 +20,10 @@ sed -i "s|^# path = \"\"|path = \"$demo/model.gguf\"|" "$demo/workspace/knowthy.
 ./build/knowthy --workspace "$demo/workspace" run
 ./build/knowthy --workspace "$demo/workspace" status
 ./build/knowthy --workspace "$demo/workspace" verify
-echo "artifacts: $demo/workspace/runs/"
+./build/knowthy --workspace "$demo/workspace" consolidate
+./build/knowthy --workspace "$demo/workspace" datasets
+# The random model cites tweets at random, so health may well fail its evidence check: that is
+# the report doing its job, not the demo failing.
+./build/knowthy --workspace "$demo/workspace" health || echo "(health: a failed check is expected with the random sample model)"
+./build/knowthy --workspace "$demo/workspace" insights --week "$(date -u +%G-W%V)"
+echo "artifacts: $demo/workspace/{runs,profile,datasets,insights}/ and health.json"

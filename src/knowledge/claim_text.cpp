@@ -57,8 +57,11 @@ bool is_apostrophe(utf8proc_int32_t cp) { return cp == '\'' || cp == 0x2019; }
 
 }  // namespace
 
-std::vector<std::string> split_words(std::string_view s) {
-  std::vector<std::string> out;
+namespace {
+
+// Calls `fn(word)` for each word of `s`, reusing one buffer (no allocation per word).
+template <class Fn>
+void for_each_word(std::string_view s, Fn&& fn) {
   std::string cur;
   size_t i = 0;
   while (i < s.size()) {
@@ -80,12 +83,19 @@ std::vector<std::string> split_words(std::string_view s) {
     } else if (is_apostrophe(cp) && !cur.empty()) {
       // joined: "doesn't" is one word
     } else if (!cur.empty()) {
-      out.push_back(std::move(cur));
+      fn(std::string_view(cur));
       cur.clear();
     }
     i += len;
   }
-  if (!cur.empty()) out.push_back(std::move(cur));
+  if (!cur.empty()) fn(std::string_view(cur));
+}
+
+}  // namespace
+
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  for_each_word(s, [&](std::string_view w) { out.emplace_back(w); });
   return out;
 }
 
@@ -93,11 +103,10 @@ ClaimWords claim_words(std::string_view claim) {
   ClaimWords w;
   int negs = 0;
   const std::string folded = util::fold_case_nfkc(claim);
-  for (const auto& word : split_words(folded)) {
-    std::string_view v = word;
+  for_each_word(folded, [&](std::string_view v) {
     if (negations().contains(v)) {
       ++negs;
-      continue;
+      return;
     }
     for (const auto& a : k_antonyms)
       if (v == a.word) {
@@ -105,10 +114,10 @@ ClaimWords claim_words(std::string_view claim) {
         v = a.base;
         break;
       }
-    if (stop_words().contains(v)) continue;
+    if (stop_words().contains(v)) return;
     v = stem(v);
     w.content.push_back(XXH3_64bits(v.data(), v.size()));
-  }
+  });
   std::sort(w.content.begin(), w.content.end());
   w.content.erase(std::unique(w.content.begin(), w.content.end()), w.content.end());
   w.negated = negs % 2 == 1;

@@ -16,7 +16,7 @@ namespace {
 
 // MinHash LSH: 12 bands of 3 hashes. A pair of similarity 0.6 shares a band with probability
 // 1 - (1 - 0.6^3)^12 = 0.95; at 0.8, 0.9999. Every shared bucket is checked with the exact Jaccard.
-constexpr int k_bands = 12, k_rows = 3, k_hashes = k_bands * k_rows;
+constexpr int k_bands = 12, k_rows = 3;
 
 std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer
   x ^= x >> 30;
@@ -88,15 +88,6 @@ Profile consolidate(std::vector<ClaimInput> inputs, const std::unordered_map<std
   UnionFind uf(variants.size());
   std::vector<std::pair<std::uint32_t, std::uint32_t>> contradictions;
   {
-    std::vector<std::array<std::uint64_t, k_hashes>> sig(variants.size());
-    for (size_t v = 0; v < variants.size(); ++v) {
-      auto& s = sig[v];
-      s.fill(std::numeric_limits<std::uint64_t>::max());
-      for (std::uint64_t word : variants[v].words.content)
-        for (int h = 0; h < k_hashes; ++h)
-          s[static_cast<size_t>(h)] = std::min(s[static_cast<size_t>(h)],
-                                               mix(word + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(h + 1)));
-    }
     // Each bucket remembers its first and its latest variant; a new one is compared with both.
     // That keeps the work linear however large a bucket grows, at a small cost in recall.
     struct Bucket {
@@ -117,8 +108,14 @@ Profile consolidate(std::vector<ClaimInput> inputs, const std::unordered_map<std
       buckets.clear();
       for (std::uint32_t v = 0; v < variants.size(); ++v) {
         if (variants[v].words.content.empty()) continue;
+        // The band's minhashes, computed here rather than stored for all bands (36 words a claim).
         std::array<std::uint64_t, k_rows + 2> key{};
-        for (int r = 0; r < k_rows; ++r) key[static_cast<size_t>(r)] = sig[v][static_cast<size_t>(band * k_rows + r)];
+        for (int r = 0; r < k_rows; ++r) {
+          const std::uint64_t seed = 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(band * k_rows + r + 1);
+          std::uint64_t m = std::numeric_limits<std::uint64_t>::max();
+          for (std::uint64_t word : variants[v].words.content) m = std::min(m, mix(word + seed));
+          key[static_cast<size_t>(r)] = m;
+        }
         key[k_rows] = variants[v].category;
         key[k_rows + 1] = static_cast<std::uint64_t>(band);
         const std::uint64_t h = XXH3_64bits(key.data(), sizeof key);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
+
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -59,51 +61,68 @@ Result<ConsolidateInputs> load_consolidate_inputs(store::Db& db) {
     if (!row) return std::unexpected(row.error());
     if (*row) in.username = st->column_text(0);
   }
+  // The claims first, then the dates of the tweets they cite (a table scan, keeping only those).
+  struct Row {
+    ClaimInput claim;
+    std::vector<std::uint64_t> ids;
+  };
+  std::vector<Row> rows;
+  std::vector<std::uint64_t> cited;
   {
     auto st = db.prepare(R"sql(
-SELECT t.id, t.created_at FROM tweets t JOIN batches b ON b.id = t.batch_id
-WHERE b.status = 'done' AND t.deleted = 0)sql");
+SELECT c.batch_id, c.idx, c.category, c.claim, c.evidence_tweet_ids, c.confidence, c.flags
+FROM candidates c JOIN batches b ON b.id = c.batch_id WHERE b.status = 'done'
+ORDER BY c.batch_id, c.idx)sql");
     if (!st) return std::unexpected(st.error());
     while (true) {
       auto row = st->step();
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
-      in.dates.emplace(static_cast<std::uint64_t>(st->column_int(0)), st->column_text(1));
+      if (st->column_text(6).find("missing-evidence") != std::string::npos) {
+        ++in.skipped_missing_evidence;
+        continue;
+      }
+      Row r;
+      parse_ids(st->column_text(4), r.ids);
+      cited.insert(cited.end(), r.ids.begin(), r.ids.end());
+      r.claim.batch_id = st->column_int(0);
+      r.claim.idx = static_cast<int>(st->column_int(1));
+      r.claim.category = st->column_text(2);
+      r.claim.claim = st->column_text(3);
+      r.claim.confidence = st->column_double(5);
+      rows.push_back(std::move(r));
     }
   }
-  auto st = db.prepare(R"sql(
-SELECT c.batch_id, c.idx, c.category, c.claim, c.evidence_tweet_ids, c.confidence, c.flags
-FROM candidates c JOIN batches b ON b.id = c.batch_id WHERE b.status = 'done'
-ORDER BY c.batch_id, c.idx)sql");
-  if (!st) return std::unexpected(st.error());
-  std::vector<std::uint64_t> ids;
-  while (true) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    if (st->column_text(6).find("missing-evidence") != std::string::npos) {
-      ++in.skipped_missing_evidence;
-      continue;
+  std::sort(cited.begin(), cited.end());
+  cited.erase(std::unique(cited.begin(), cited.end()), cited.end());
+  {
+    // Deleted tweets stay out: a tweet deleted by a later export no longer supports anything.
+    auto st = db.prepare(R"sql(
+SELECT t.id, t.created_at FROM tweets t JOIN batches b ON b.id = t.batch_id
+WHERE b.status = 'done' AND t.deleted = 0)sql");
+    if (!st) return std::unexpected(st.error());
+    in.dates.reserve(cited.size());
+    while (true) {
+      auto row = st->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      const auto id = static_cast<std::uint64_t>(st->column_int(0));
+      if (std::binary_search(cited.begin(), cited.end(), id)) in.dates.emplace(id, st->column_text(1));
     }
-    ids.clear();
-    parse_ids(st->column_text(4), ids);
-    ClaimInput c;
-    for (std::uint64_t id : ids) {
+  }
+  in.claims.reserve(rows.size());
+  for (auto& r : rows) {
+    for (std::uint64_t id : r.ids) {
       if (in.dates.contains(id))
-        c.evidence.push_back(id);
+        r.claim.evidence.push_back(id);
       else
-        ++in.deleted_evidence;  // deleted by a later export: it no longer supports anything
+        ++in.deleted_evidence;
     }
-    if (c.evidence.empty()) {
+    if (r.claim.evidence.empty()) {
       ++in.skipped_deleted;
       continue;
     }
-    c.batch_id = st->column_int(0);
-    c.idx = static_cast<int>(st->column_int(1));
-    c.category = st->column_text(2);
-    c.claim = st->column_text(3);
-    c.confidence = st->column_double(5);
-    in.claims.push_back(std::move(c));
+    in.claims.push_back(std::move(r.claim));
   }
   return in;
 }
@@ -179,7 +198,9 @@ Result<ConsolidateReport> run_consolidate(store::Workspace& ws, const store::Con
   }
   // Files first, then the row: a crash in between leaves files the next run rewrites.
   if (auto s = util::write_file_atomic(version_path(ws, rep.version), json); !s) return std::unexpected(s.error());
-  if (auto s = util::write_file_atomic(dir / "profile.json", json); !s) return std::unexpected(s.error());
+  // profile.json is the version file under a second name: 200 MB at a million claims, written once.
+  if (auto s = util::link_or_write_atomic(version_path(ws, rep.version), dir / "profile.json", json); !s)
+    return std::unexpected(s.error());
   if (auto s = util::write_file_atomic(dir / "profile.md", profile_markdown(p)); !s) return std::unexpected(s.error());
   if (rep.changed) {
     auto st = db.prepare(R"sql(

@@ -27,6 +27,22 @@ Status fsync_dir(const fs::path& dir) {
   return {};
 }
 
+Status link_or_write_atomic(const fs::path& existing, const fs::path& path, std::string_view data) {
+  std::string name(".");  // a hidden temp name beside the target
+  name += path.filename().string();
+  name += ".link.";
+  name += std::to_string(::getpid());
+  const fs::path tmp = path.parent_path() / name;
+  ::unlink(tmp.c_str());
+  if (::link(existing.c_str(), tmp.c_str()) != 0) return write_file_atomic(path, data);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(tmp.c_str());
+    return fail(path.string(), "cannot rename into place: " + why);
+  }
+  return fsync_dir(path.parent_path());
+}
+
 Status sync_filesystem(const fs::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fail(path.string(), "cannot open: " + errno_text());

@@ -26,6 +26,11 @@ Status sync_filesystem(const std::filesystem::path& path);
 // Flushes a folder's entries (a rename or a new file in it) to disk.
 Status fsync_dir(const std::filesystem::path& dir);
 
+// Makes `path` a second name of the already durable file `existing` (a hard link, put in place by
+// rename), or, where links are not possible, an atomic copy of `data` (its content).
+Status link_or_write_atomic(const std::filesystem::path& existing, const std::filesystem::path& path,
+                            std::string_view data);
+
 Result<std::string> read_file(const std::filesystem::path& path);
 
 // Creates `dir` (and parents) if missing and sets its mode.

@@ -34,7 +34,7 @@ pool = [
 cands = []
 for k in range(2):
     cat, words = pool[(h + k) % len(pool)]
-    cands.append({"category": cat, "claim": words[(int(ids[k]) // 7) % len(words)], "evidence_tweet_ids": ids[k:k + 2], "confidence": 0.6 + 0.05 * k})
+    cands.append({"category": cat, "claim": words[(int(ids[min(k, len(ids) - 1)]) // 7) % len(words)], "evidence_tweet_ids": ids[k:k + 2], "confidence": 0.6 + 0.05 * k})
 ans = {"notes_markdown": "notes", "knowledge_candidates": cands,
        "training_examples": [{"prompt": "What do you drink?", "response": "Coffee, strong.", "evidence_tweet_ids": ids[:1]}],
        "rubric_scores": {"grounding": 4, "specificity": 3, "source_distinction": 4, "coverage": 3}}
