@@ -1,11 +1,11 @@
 // knowthy insights [--week YYYY-Www] [--force]: the weekly report, written once.
 #include <cstdio>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "knowledge/insights.hpp"
 #include "llm/factory.hpp"
-#include "pipeline/extraction.hpp"
 
 namespace knowthy::cli {
 namespace {

@@ -90,13 +90,11 @@ Result<DatasetsReport> run_datasets(store::Workspace& ws, const store::Config& c
   {
     auto st = db.prepare("SELECT id, batch_id FROM tweets WHERE deleted = 1 AND batch_id IS NOT NULL");
     if (!st) return std::unexpected(st.error());
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
+    auto s = st->each_row([&] {
       deleted.insert(std::to_string(static_cast<std::uint64_t>(st->column_int(0))));
       batches_with_deleted.insert(st->column_int(1));
-    }
+    });
+    if (!s) return std::unexpected(s.error());
   }
   const PairCheckOptions checks{cfg.datasets.near_identical_below, cfg.datasets.length_ratio_min,
                                 cfg.datasets.length_ratio_max};
@@ -116,10 +114,7 @@ Result<DatasetsReport> run_datasets(store::Workspace& ws, const store::Config& c
 
   auto st = db.prepare("SELECT id, status, split FROM batches WHERE status IN ('done','failed') ORDER BY id");
   if (!st) return std::unexpected(st.error());
-  while (true) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+  auto pairs = st->each_row([&]() -> Status {
     const std::int64_t id = st->column_int(0);
     const bool done = st->column_text(1) == "done", heldout = st->column_text(2) == "heldout";
     const fs::path dir = runs / pipeline::batch_dir_name(id);
@@ -170,17 +165,16 @@ Result<DatasetsReport> run_datasets(store::Workspace& ws, const store::Config& c
               {"meta", meta}};
     }
     emit(dpo, dump(line) + "\n", flags, heldout, rep.dpo_train, rep.dpo_heldout, rep.dpo_flagged);
-  }
+    return {};
+  });
+  if (!pairs) return std::unexpected(pairs.error());
 
   // SFT: the critique's training examples of done batches.
   auto ex = db.prepare(R"sql(
 SELECT x.batch_id, x.idx, x.prompt, x.response, x.evidence_tweet_ids, x.flags, b.split
 FROM examples x JOIN batches b ON b.id = x.batch_id WHERE b.status = 'done' ORDER BY x.batch_id, x.idx)sql");
   if (!ex) return std::unexpected(ex.error());
-  while (true) {
-    auto row = ex->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+  auto examples = ex->each_row([&] {
     json evidence = json::parse(ex->column_text(4), nullptr, false);
     json stored_flags = json::parse(ex->column_text(5), nullptr, false);
     ojson live = ojson::array();
@@ -204,7 +198,8 @@ FROM examples x JOIN batches b ON b.id = x.batch_id WHERE b.status = 'done' ORDE
                  {"split", heldout ? "heldout" : "train"},
                  {"flags", flags}}}};
     emit(sft, dump(line) + "\n", flags, heldout, rep.sft_train, rep.sft_heldout, rep.sft_flagged);
-  }
+  });
+  if (!examples) return std::unexpected(examples.error());
 
   const fs::path dir = ws.dir() / "datasets";
   if (auto s = util::make_private_dir(dir); !s) return std::unexpected(s.error());

@@ -87,12 +87,18 @@ FROM batches WHERE finished_at >= ?1 AND finished_at < ?2)sql");
   }
 
   // The profile: the last version before the week against the last one in it.
-  auto last_before =
-      db.query_int(fmt::format("SELECT COALESCE(MAX(version), 0) FROM profile_versions WHERE created_at < '{}'", from));
-  auto last_in = db.query_int(fmt::format(
-      "SELECT COALESCE(MAX(version), 0) FROM profile_versions WHERE created_at >= '{}' AND created_at < '{}'", from,
-      to));
-  if (!last_before || !last_in) return std::unexpected(Error{ErrorKind::failed, "database", db.errmsg(), {}});
+  auto last_version = [&](const std::string& before, const std::string& since) -> Result<std::int64_t> {
+    auto q =
+        db.prepare("SELECT COALESCE(MAX(version), 0) FROM profile_versions WHERE created_at < ?1 AND created_at >= ?2");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, before).bind(2, since);
+    if (auto r = q->step(); !r) return std::unexpected(r.error());
+    return q->column_int(0);
+  };
+  auto last_before = last_version(from, "");
+  auto last_in = last_version(to, from);
+  if (!last_before) return std::unexpected(last_before.error());
+  if (!last_in) return std::unexpected(last_in.error());
   md += "\n## Profile\n\n";
   std::string new_claims;  // for the summary
   if (*last_in == 0) {
@@ -137,13 +143,13 @@ FROM batches WHERE finished_at >= ?1 AND finished_at < ?2)sql");
 
   // Datasets: the last build before the week against the last one in it.
   md += "\n## Datasets\n\n";
-  auto build = [&](const char* cond) -> Result<std::optional<json>> {
-    auto q = db.prepare(fmt::format(
-        "SELECT dpo_train, dpo_heldout, sft_train, sft_heldout, pairs, flagged FROM dataset_builds WHERE {} "
-        "ORDER BY id DESC LIMIT 1",
-        cond));
+  // The last build made in [since, before).
+  auto build = [&](const std::string& before, const std::string& since) -> Result<std::optional<json>> {
+    auto q = db.prepare(
+        "SELECT dpo_train, dpo_heldout, sft_train, sft_heldout, pairs, flagged FROM dataset_builds "
+        "WHERE created_at < ?1 AND created_at >= ?2 ORDER BY id DESC LIMIT 1");
     if (!q) return std::unexpected(q.error());
-    q->bind(1, from).bind(2, to);
+    q->bind(1, before).bind(2, since);
     auto r = q->step();
     if (!r) return std::unexpected(r.error());
     if (!*r) return std::optional<json>();
@@ -154,8 +160,8 @@ FROM batches WHERE finished_at >= ?1 AND finished_at < ?2)sql");
                                     {"pairs", q->column_int(4)},
                                     {"flagged", json::parse(q->column_text(5), nullptr, false)}});
   };
-  auto b0 = build("created_at < ?1 AND ?2 IS NOT NULL");
-  auto b1 = build("created_at >= ?1 AND created_at < ?2");
+  auto b0 = build(from, "");
+  auto b1 = build(to, from);
   if (!b0) return std::unexpected(b0.error());
   if (!b1) return std::unexpected(b1.error());
   if (!*b1) {

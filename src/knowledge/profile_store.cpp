@@ -74,13 +74,10 @@ SELECT c.batch_id, c.idx, c.category, c.claim, c.evidence_tweet_ids, c.confidenc
 FROM candidates c JOIN batches b ON b.id = c.batch_id WHERE b.status = 'done'
 ORDER BY c.batch_id, c.idx)sql");
     if (!st) return std::unexpected(st.error());
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
+    auto s = st->each_row([&] {
       if (st->column_text(6).find("missing-evidence") != std::string::npos) {
         ++in.skipped_missing_evidence;
-        continue;
+        return;
       }
       Row r;
       parse_ids(st->column_text(4), r.ids);
@@ -91,7 +88,8 @@ ORDER BY c.batch_id, c.idx)sql");
       r.claim.claim = st->column_text(3);
       r.claim.confidence = st->column_double(5);
       rows.push_back(std::move(r));
-    }
+    });
+    if (!s) return std::unexpected(s.error());
   }
   std::sort(cited.begin(), cited.end());
   cited.erase(std::unique(cited.begin(), cited.end()), cited.end());
@@ -102,13 +100,11 @@ SELECT t.id, t.created_at FROM tweets t JOIN batches b ON b.id = t.batch_id
 WHERE b.status = 'done' AND t.deleted = 0)sql");
     if (!st) return std::unexpected(st.error());
     in.dates.reserve(cited.size());
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
+    auto s = st->each_row([&] {
       const auto id = static_cast<std::uint64_t>(st->column_int(0));
       if (std::binary_search(cited.begin(), cited.end(), id)) in.dates.emplace(id, st->column_text(1));
-    }
+    });
+    if (!s) return std::unexpected(s.error());
   }
   in.claims.reserve(rows.size());
   for (auto& r : rows) {

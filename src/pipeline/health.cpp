@@ -76,12 +76,10 @@ HealthCheck database(store::Db& db) {
   auto st = db.prepare("PRAGMA quick_check");
   if (!st) return {"database", S::fail, st.error().why};
   std::vector<std::string> problems;
-  while (true) {
-    auto row = st->step();
-    if (!row) return {"database", S::fail, row.error().why};
-    if (!*row) break;
+  auto s = st->each_row([&] {
     if (st->column_text(0) != "ok") problems.push_back(st->column_text(0));
-  }
+  });
+  if (!s) return {"database", S::fail, s.error().why};
   if (problems.empty()) return {"database", S::ok, "SQLite quick_check: ok"};
   return {"database", S::fail,
           fmt::format("SQLite quick_check: {} ({} problems); restore knowthy.db from a backup", problems.front(),

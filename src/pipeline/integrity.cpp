@@ -46,11 +46,7 @@ void check_done_dir(store::Db& db, const fs::path& dir, std::int64_t id, const B
   auto st = db.prepare("SELECT id FROM tweets WHERE batch_id = ?1");
   if (st) {
     st->bind(1, id);
-    while (true) {
-      auto row = st->step();
-      if (!row || !*row) break;
-      in_db.insert(std::to_string(static_cast<std::uint64_t>(st->column_int(0))));
-    }
+    (void)st->each_row([&] { in_db.insert(std::to_string(static_cast<std::uint64_t>(st->column_int(0)))); });
   }
   const json& ids = j.contains("tweet_ids") ? j["tweet_ids"] : json::array();
   if (!ids.is_array() || static_cast<std::int64_t>(ids.size()) != b.tweet_count)
@@ -84,23 +80,19 @@ Result<IntegrityReport> check_integrity(store::Workspace& ws, const IntegrityOpt
   if (options.sqlite_check) {
     auto st = db.prepare("PRAGMA integrity_check");
     if (!st) return std::unexpected(st.error());
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
+    auto s = st->each_row([&] {
       if (st->column_text(0) != "ok") out.push_back("sqlite integrity_check: " + st->column_text(0));
-    }
+    });
+    if (!s) return std::unexpected(s.error());
   }
   {
     auto st = db.prepare("PRAGMA foreign_key_check");
     if (!st) return std::unexpected(st.error());
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
+    auto s = st->each_row([&] {
       out.push_back(fmt::format("foreign key broken: {} row {} -> {}", st->column_text(0), st->column_int(1),
                                 st->column_text(2)));
-    }
+    });
+    if (!s) return std::unexpected(s.error());
   }
   std::map<std::int64_t, BatchRow> batches;
   {
@@ -111,10 +103,7 @@ SELECT b.id, b.status, b.tweet_count, COALESCE(b.candidates, -1), COALESCE(b.exa
        (SELECT COUNT(*) FROM examples x WHERE x.batch_id = b.id)
 FROM batches b ORDER BY b.id)sql");
     if (!st) return std::unexpected(st.error());
-    while (true) {
-      auto row = st->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
+    auto s = st->each_row([&] {
       const std::int64_t id = st->column_int(0);
       BatchRow b{st->column_text(1), st->column_int(2), st->column_int(3), st->column_int(4)};
       const std::int64_t assigned = st->column_int(5), cand_rows = st->column_int(6), ex_rows = st->column_int(7);
@@ -130,7 +119,8 @@ FROM batches b ORDER BY b.id)sql");
       if (b.status != "done" && (cand_rows || ex_rows))
         out.push_back(name + ": has candidates or examples but is not done");
       batches.emplace(id, std::move(b));
-    }
+    });
+    if (!s) return std::unexpected(s.error());
   }
   rep.batches_checked = static_cast<std::int64_t>(batches.size());
 

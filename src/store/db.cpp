@@ -113,12 +113,8 @@ Result<std::vector<std::int64_t>> Db::query_ints(std::string_view sql) {
   auto st = prepare(sql);
   if (!st) return std::unexpected(st.error());
   std::vector<std::int64_t> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return out;
-    out.push_back(st->column_int(0));
-  }
+  if (auto s = st->each_row([&] { out.push_back(st->column_int(0)); }); !s) return std::unexpected(s.error());
+  return out;
 }
 
 std::string Db::errmsg() const { return sqlite3_errmsg(m_db.get()); }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "util/result.hpp"
@@ -41,6 +42,21 @@ class Stmt {
   Result<bool> step();
   // Runs to completion (for statements that return no rows) and resets.
   Status exec();
+  // Steps through every row, calling fn() on each (it reads the columns of this statement). Stops
+  // at the first error: SQLite's, or fn's when fn returns Status.
+  template <class Fn>
+  Status each_row(Fn&& fn) {
+    for (;;) {
+      auto row = step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) return {};
+      if constexpr (std::is_void_v<std::invoke_result_t<Fn&>>) {
+        fn();
+      } else if (auto s = fn(); !s) {
+        return s;
+      }
+    }
+  }
   void reset();
 
   std::int64_t column_int(int i) const;
