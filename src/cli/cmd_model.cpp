@@ -1,26 +1,49 @@
 // knowthy model check: the first thing to run after configuring a model. Loads or reaches it,
-// runs one short schema-constrained generation, and says whether the answer parsed and how fast.
+// shows what the [extract] bounds take of its context, runs the loop's task on a made-up batch of
+// two tweets (its prompts, its per-batch schema, its parser) and says whether the answer is one the
+// loop accepts, and how fast.
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "llm/factory.hpp"
+#include "llm/grammar.hpp"
+#include "pipeline/batch_runner.hpp"
+#include "pipeline/extract.hpp"
+#include "pipeline/extraction.hpp"
 
 namespace knowthy::cli {
 namespace {
 
-const char* k_check_schema = R"({"type":"object","properties":{
-  "greeting":{"type":"string","maxLength":40},
-  "number":{"type":"integer","minimum":1,"maximum":10}},
-  "required":["greeting","number"],"additionalProperties":false})";
+double per_s(int tokens, double ms) { return ms > 0 ? tokens * 1000.0 / ms : 0.0; }
 
-bool answer_matches(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_object() && j.contains("greeting") && j["greeting"].is_string() && j.contains("number") &&
-         j["number"].is_number_integer() && j["number"].get<long long>() >= 1 && j["number"].get<long long>() <= 10;
+// A made-up batch of two tweets and small bounds: the loop's own task, schema and parser, kept
+// short so that the check is quick on any machine.
+std::vector<pipeline::PromptTweet> check_tweets() {
+  auto tweet = [](std::string id, std::string at, std::string text) {
+    pipeline::PromptTweet t;
+    t.id = std::move(id);
+    t.created_at = std::move(at);
+    t.text = std::move(text);
+    t.kind = "original";
+    return t;
+  };
+  return {tweet("1001", "2024-03-02T09:00:00Z", "Baked sourdough again this morning. Third loaf this month!"),
+          tweet("1002", "2024-03-09T18:30:00Z", "Trail run in the rain, 12 km. Worth it.")};
 }
 
-double per_s(int tokens, double ms) { return ms > 0 ? tokens * 1000.0 / ms : 0.0; }
+pipeline::AnswerBounds check_bounds() {
+  pipeline::AnswerBounds b;
+  b.notes_max_chars = 120;
+  b.max_claims = 2;
+  b.claim_max_chars = 80;
+  b.max_evidence = 2;
+  b.max_examples = 1;
+  b.example_prompt_max_chars = 60;
+  b.example_response_max_chars = 80;
+  return b;
+}
 
 Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {
   nlohmann::json j{{"backend", nullptr},
@@ -40,6 +63,8 @@ Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {
   auto cfg = store::load_config(ws->config_path());
   if (!cfg) return finish(cfg.error());
   ov.apply(cfg->model);
+  auto prompts = pipeline::load_prompts(ws->dir() / "prompts");
+  if (!prompts) return finish(prompts.error());
   j["backend"] = cfg->model.backend;
   SystemProcessRunner runner;
   auto backend = llm::make_backend(cfg->model, runner);
@@ -56,31 +81,62 @@ Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {
       std::printf("chat template: %s\n", info.chat_template ? "found in the model" : "none in the model (ChatML used)");
     std::fflush(stdout);
   }
+  // The configured bounds against this model's context, as `extract` checks them at start.
+  const std::string account = "you";
+  auto budget = pipeline::check_budget(**backend, *prompts, account, *cfg);
+  if (!budget) return finish(budget.error());
+  j["budget"] = {{"max_tokens_per_pass", budget->per_pass},
+                 {"answer_worst_case", budget->bound},
+                 {"prompt_without_tweets", budget->prompt_overhead},
+                 {"critique_message", budget->critique_message}};
+  if (!json_out) {
+    std::printf("answers:       up to %d tokens per pass (the worst case of the [extract] bounds)\n", budget->per_pass);
+    if (budget->context > 0 && budget->prompt_overhead > 0) {
+      const int room = budget->context - budget->prompt_overhead - budget->critique_message - 2 * budget->per_pass;
+      std::printf("room:          %d tokens for the tweets of a batch (%d per tweet at batch_size %d)\n", room,
+                  room / std::max(1, cfg->extract.batch_size), cfg->extract.batch_size);
+    }
+    std::fflush(stdout);
+  }
 
+  // The loop's task on a made-up batch: its prompts, its per-batch schema, its parser.
+  const auto tweets = check_tweets();
+  const auto bounds = check_bounds();
+  std::vector<std::string> ids;
+  for (const auto& t : tweets) ids.push_back(t.id);
+  const std::string schema = pipeline::answer_schema(bounds, ids);
+  auto max_tokens = llm::schema_max_tokens(schema);
+  if (!max_tokens) return finish(max_tokens.error());
   llm::ChatRequest rq;
-  rq.messages = {{"system", "You answer in JSON."}, {"user", "Greet me and pick a number from 1 to 10."}};
-  rq.options.max_tokens = 96;
-  rq.options.json_schema = k_check_schema;
+  rq.messages = pipeline::draft_messages(*prompts, account, pipeline::answer_schema(bounds, {}), tweets);
+  rq.options.max_tokens = *max_tokens;
+  rq.options.json_schema = schema;
   auto c = (*backend)->generate(rq);
   if (!c) return finish(c.error());
-  const bool parsed = answer_matches(c->text);
+  pipeline::NormalizationReport rep;
+  auto parsed = pipeline::parse_answer(c->text, std::set<std::string>(ids.begin(), ids.end()), rep, bounds);
   j["answer"] = c->text;
   j["session"] = c->session;
-  j["parsed"] = parsed;
-  j["ok"] = parsed;
+  j["parsed"] = static_cast<bool>(parsed);
+  j["ok"] = static_cast<bool>(parsed);
+  j["hallucinated_ids"] = rep.hallucinated_ids.size();
   j["prompt_tokens"] = c->prompt_tokens;
   j["completion_tokens"] = c->completion_tokens;
   if (c->prompt_ms > 0) j["prompt_tokens_per_s"] = per_s(c->prompt_tokens_evaluated, c->prompt_ms);
   if (c->generation_ms > 0) j["gen_tokens_per_s"] = per_s(c->completion_tokens, c->generation_ms);
   Error unusable{ErrorKind::failed, "model check",
-                 "the model answered, but not with JSON matching the schema: " + c->text.substr(0, 200),
+                 "the model answered, but the loop could not read a JSON answer from it (" +
+                     (parsed ? std::string() : parsed.error().why) + "): " + c->text.substr(0, 200),
                  "a model this small or a server without response_format support cannot drive the loop"};
   if (!parsed) j["error"] = unusable.why;
   if (json_out) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("answer:        %s\nparsed:        %s\nsession:       %s\n", c->text.c_str(), parsed ? "yes" : "no",
                 c->session.c_str());
+    if (parsed && !rep.hallucinated_ids.empty())
+      std::printf("evidence:      %zu id(s) cited that are not tweets of the batch (dropped)\n",
+                  rep.hallucinated_ids.size());
     if (c->prompt_ms > 0 || c->generation_ms > 0)
       std::printf("speed:         prompt %.0f tokens/s, generation %.0f tokens/s\n",
                   per_s(c->prompt_tokens_evaluated, c->prompt_ms), per_s(c->completion_tokens, c->generation_ms));

@@ -3,6 +3,7 @@
 // engine (llama_backend), an OpenAI-compatible server (openai_backend) and an external command
 // (command_backend). The pipeline only sees ModelBackend, so tests can script it.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,10 @@ struct GenerateOptions {
   std::vector<std::string> stop;  // the answer ends before the first of these
   std::string json_schema;        // when set, the answer is constrained to JSON matching it
   bool ignore_eos = false;        // generate max_tokens exactly (benchmarks; embedded backend only)
+  // When >= 0, the request fails at once (bad input, no retry can fix it) unless its prompt,
+  // max_tokens and this many more tokens fit the context: what a caller that must get a closed
+  // answer, and then continue the conversation, needs (embedded backend; servers check their own).
+  int fit_reserve = -1;
 };
 
 enum class FinishReason { stop, length };
@@ -72,6 +77,12 @@ class ModelBackend {
   // order. One request failing does not fail the others.
   virtual std::vector<Result<Completion>> generate(std::span<const ChatRequest> requests) = 0;
   virtual Result<Score> score(std::string_view prompt, std::string_view completion) = 0;
+  // The tokens of `messages` as the model sees them (chat template and generation prompt
+  // included); backends that cannot tell return nullopt.
+  virtual std::optional<int> count_tokens(std::span<const Message> messages) {
+    (void)messages;
+    return std::nullopt;
+  }
 
   Result<Completion> generate(const ChatRequest& request) {
     return std::move(generate(std::span<const ChatRequest>(&request, 1)).front());

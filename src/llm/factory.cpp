@@ -30,7 +30,6 @@ Result<std::unique_ptr<ModelBackend>> make_backend(const store::Config::Model& m
       if (const char* key = std::getenv(m.api_key_env.c_str())) o.api_key = key;
     o.connect_timeout_ms = m.connect_timeout_s * 1000;
     o.timeout_ms = m.timeout_s * 1000;
-    o.retries = m.retries;
     o.parallel = m.parallel;
     auto b = OpenAIBackend::create(o);
     if (!b) return std::unexpected(b.error());

@@ -1,5 +1,7 @@
 #include "llm/llama_backend.hpp"
 
+#include <fmt/format.h>
+
 #include <chat.h>
 #include <common.h>
 #include <json-schema-to-grammar.h>
@@ -15,6 +17,8 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+
+#include "llm/grammar.hpp"
 
 namespace knowthy::llm {
 
@@ -53,10 +57,44 @@ void quiet_llama_log() {
 struct Slot {
   llama_seq_id seq = 0;
   std::vector<llama_token> tokens;  // evaluated into the cache, in order
-  std::string text;                 // the exact text those tokens spell (empty when unknown)
   std::string session;
   std::uint64_t last_used = 0;
+  // The last request it served, so that a continuation (the same conversation, its answer, a new
+  // message) reuses the cache whatever the answer holds.
+  std::vector<Message> messages;    // its conversation
+  std::string prompt_text;          // rendered (empty: nothing to continue)
+  size_t prompt_len = 0;            // its prompt's tokens: tokens[0, prompt_len)
+  std::vector<llama_token> answer;  // every token sampled for the answer, as sampled (the last one
+                                    // of a cut-off answer was never decoded)
+  std::string answer_text;          // the answer as returned
+  std::string answer_tail;          // answer text past the last whole token (a stop string cut it)
+
+  void forget() {
+    messages.clear();
+    prompt_text.clear();
+    prompt_len = 0;
+    answer.clear();
+    answer_text.clear();
+    answer_tail.clear();
+  }
 };
+
+// Stands for the earlier answer when a continuation is rendered: what the template writes
+// before and after it is found without comparing the answer's text with the cache.
+constexpr std::string_view k_answer_marker = "KNOWTHYANSWERMARK7F3A9C";
+
+std::string render_messages(const common_chat_templates* templates, std::span<const Message> messages) {
+  common_chat_templates_inputs in;
+  for (const auto& m : messages) {
+    common_chat_msg msg;
+    msg.role = m.role;
+    msg.content = m.content;
+    in.messages.push_back(std::move(msg));
+  }
+  in.add_generation_prompt = true;
+  in.use_jinja = true;
+  return common_chat_templates_apply(templates, in).prompt;  // throws on template errors
+}
 
 struct LlamaBackend::Impl {
   LlamaOptions opt;
@@ -136,8 +174,42 @@ struct LlamaBackend::Impl {
     if (keep < s.tokens.size()) {
       llama_memory_seq_rm(llama_get_memory(ctx.get()), s.seq, static_cast<llama_pos>(keep), -1);
       s.tokens.resize(keep);
-      s.text.clear();
     }
+    if (keep < s.prompt_len + s.answer.size()) s.forget();
+  }
+
+  // The prompt of `rq` when it continues what slot `s` served last: the same messages, then that
+  // answer as an assistant message, then new ones. It is the slot's prompt tokens, then the
+  // answer's tokens exactly as sampled (control tokens and byte pieces included, so nothing is
+  // re-tokenized), then the tokens of the text the template puts after the answer. nullopt when
+  // `rq` is not such a continuation.
+  std::optional<std::vector<llama_token>> continuation(const Slot& s, const ChatRequest& rq) const {
+    const size_t n = s.messages.size();
+    if (s.prompt_text.empty() || rq.session.empty() || rq.session != s.session || rq.messages.size() <= n + 1)
+      return std::nullopt;
+    for (size_t i = 0; i < n; ++i)
+      if (rq.messages[i].role != s.messages[i].role || rq.messages[i].content != s.messages[i].content)
+        return std::nullopt;
+    if (rq.messages[n].role != "assistant" || rq.messages[n].content != s.answer_text) return std::nullopt;
+    std::vector<Message> marked = rq.messages;
+    marked[n].content = std::string(k_answer_marker);
+    std::string text;
+    try {
+      text = render_messages(templates.get(), marked);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    const size_t at = text.find(k_answer_marker);
+    if (at != s.prompt_text.size() || text.compare(0, at, s.prompt_text) != 0 ||
+        text.find(k_answer_marker, at + 1) != std::string::npos)
+      return std::nullopt;
+    const std::string after = s.answer_tail + text.substr(at + k_answer_marker.size());
+    auto suffix = tokenize_suffix(after);
+    if (!suffix) suffix = common_tokenize(vocab, after, false, true);  // near enough; the cache still counts
+    std::vector<llama_token> out(s.tokens.begin(), s.tokens.begin() + static_cast<std::ptrdiff_t>(s.prompt_len));
+    out.insert(out.end(), s.answer.begin(), s.answer.end());
+    out.insert(out.end(), suffix->begin(), suffix->end());
+    return out;
   }
 
   int decode() {
@@ -218,20 +290,17 @@ BackendInfo LlamaBackend::info() const {
 const EngineCounters& LlamaBackend::counters() const { return m_impl->counters; }
 
 Result<std::string> LlamaBackend::render(std::span<const Message> messages) const {
-  common_chat_templates_inputs in;
-  for (const auto& m : messages) {
-    common_chat_msg msg;
-    msg.role = m.role;
-    msg.content = m.content;
-    in.messages.push_back(std::move(msg));
-  }
-  in.add_generation_prompt = true;
-  in.use_jinja = true;
   try {
-    return common_chat_templates_apply(m_impl->templates.get(), in).prompt;
+    return render_messages(m_impl->templates.get(), messages);
   } catch (const std::exception& e) {
     return fail("chat template", e.what(), "set [model] chat_template to a template that works");
   }
+}
+
+std::optional<int> LlamaBackend::count_tokens(std::span<const Message> messages) {
+  auto text = render(messages);
+  if (!text) return std::nullopt;
+  return static_cast<int>(m_impl->tokenize(*text, true).size());
 }
 
 namespace {
@@ -240,13 +309,15 @@ namespace {
 struct Active {
   size_t index = 0;  // into the requests
   Slot* slot = nullptr;
-  const GenerateOptions* options = nullptr;
+  const ChatRequest* request = nullptr;
   std::vector<llama_token> prompt;
   std::string prompt_text;
   common_sampler_ptr sampler;
-  llama_token next = -1;  // sampled, not yet decoded
-  int out_index = -1;     // its logits' row in the current batch
-  size_t fed = 0;         // prompt tokens in the cache or in batches so far
+  llama_token next = -1;            // sampled, not yet decoded
+  int out_index = -1;               // its logits' row in the current batch
+  size_t fed = 0;                   // prompt tokens in the cache or in batches so far
+  std::vector<llama_token> answer;  // sampled, in order
+  std::vector<size_t> answer_ends;  // the answer text's length after each of them
   Completion c;
   bool done = false;
   bool failed = false;
@@ -263,6 +334,18 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
     std::vector<Active> act;
     std::vector<bool> taken(par, false);
     auto t0 = Clock::now();
+    // Continuations first, so that a new conversation never takes the slot another request of
+    // the same call continues.
+    std::vector<Slot*> cont_slot(end - start, nullptr);
+    std::vector<std::vector<llama_token>> cont_prompt(end - start);
+    for (size_t i = start; i < end; ++i)
+      for (auto& s : m.slots)
+        if (!cont_slot[i - start] && !taken[s.seq])
+          if (auto cont = m.continuation(s, requests[i])) {
+            cont_slot[i - start] = &s;
+            cont_prompt[i - start] = std::move(*cont);
+            taken[s.seq] = true;
+          }
     for (size_t i = start; i < end; ++i) {
       const ChatRequest& rq = requests[i];
       auto text = render(rq.messages);
@@ -287,13 +370,12 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
         for (llama_token t = 0; t < llama_vocab_n_tokens(m.vocab); ++t)
           if (llama_vocab_is_eog(m.vocab, t)) sp.logit_bias.push_back({t, -INFINITY});
       if (!rq.options.json_schema.empty()) {
-        try {
-          sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER,
-                                      json_schema_to_grammar(common_json::parse(rq.options.json_schema)));
-        } catch (const std::exception& e) {
-          results[i] = bad_input("json schema", e.what(), "the schema must be valid JSON Schema");
+        auto g = schema_grammar(rq.options.json_schema);
+        if (!g) {
+          results[i] = std::unexpected(g.error());
           continue;
         }
+        sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER, *g);
       }
       Active a;
       a.sampler.reset(common_sampler_init(m.model.get(), sp));
@@ -302,28 +384,26 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
         continue;
       }
       a.index = i;
-      a.options = &rq.options;
-      // A continuation of what a slot holds keeps the slot's tokens (the draft's answer exactly as
-      // generated) and tokenizes only the new text.
-      Slot* slot = nullptr;
-      if (!rq.session.empty())
-        for (auto& s : m.slots)
-          if (!slot && !taken[s.seq] && s.session == rq.session && !s.text.empty() && text->starts_with(s.text))
-            if (auto suffix = m.tokenize_suffix(text->substr(s.text.size()))) {
-              slot = &s;
-              a.prompt = s.tokens;
-              a.prompt.insert(a.prompt.end(), suffix->begin(), suffix->end());
-            }
-      if (!slot) a.prompt = m.tokenize(*text, true);
-      if (a.prompt.empty() || static_cast<int>(a.prompt.size()) + 1 >= m.n_ctx_seq) {
-        results[i] = bad_input("prompt",
-                               std::to_string(a.prompt.size()) + " tokens do not fit the context of " +
-                                   std::to_string(m.n_ctx_seq) + " tokens",
-                               "raise [model] context, or give the model fewer tweets per batch");
+      a.request = &rq;
+      Slot* slot = cont_slot[i - start];
+      if (slot)
+        a.prompt = std::move(cont_prompt[i - start]);
+      else
+        a.prompt = m.tokenize(*text, true);
+      const long long need = static_cast<long long>(a.prompt.size()) + 1 +
+                             (rq.options.fit_reserve >= 0 ? rq.options.max_tokens + rq.options.fit_reserve : 0);
+      if (a.prompt.empty() || need > m.n_ctx_seq) {
+        const std::string more = rq.options.fit_reserve < 0
+                                     ? ""
+                                     : fmt::format(", up to {} for the answer and {} more after it",
+                                                   rq.options.max_tokens, rq.options.fit_reserve);
+        results[i] = bad_input(
+            "prompt",
+            fmt::format("{} tokens{} do not fit the context of {} tokens", a.prompt.size(), more, m.n_ctx_seq),
+            "raise [model] context, or give the model fewer tweets per batch");
         continue;
       }
       if (slot) {
-        taken[slot->seq] = true;
         slot->last_used = ++m.tick;
       } else {
         slot = &m.pick_slot(rq.session, &a.prompt, taken);
@@ -333,6 +413,7 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       // At least the last prompt token is evaluated: its logits give the first answer token.
       const size_t keep = std::min(common_prefix(slot->tokens, a.prompt), a.prompt.size() - 1);
       m.truncate(*slot, keep);
+      slot->forget();
       slot->session = rq.session.empty() ? new_session_id("llama") : rq.session;
       a.c.session = slot->session;
       a.c.prompt_tokens = static_cast<int>(a.prompt.size());
@@ -379,12 +460,8 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
         }
     }
     const double prompt_ms = ms_since(t0);
-    for (auto& a : act) {
-      if (a.done) continue;
-      // The cache now holds exactly the prompt's tokens, which spell the rendered prompt.
-      a.slot->tokens = a.prompt;
-      a.slot->text = a.prompt_text;
-    }
+    for (auto& a : act)
+      if (!a.done) a.slot->tokens = a.prompt;  // the cache now holds exactly the prompt
 
     // Generation: one token per live sequence per decode.
     auto t1 = Clock::now();
@@ -392,12 +469,14 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       common_batch_clear(*m.batch);
       for (auto& a : act) {
         if (a.done) continue;
-        const GenerateOptions& o = *a.options;
+        const GenerateOptions& o = a.request->options;
         if (llama_vocab_is_eog(m.vocab, a.next)) {
           a.done = true;
           continue;
         }
         a.c.text += common_token_to_piece(m.vocab, a.next, false);
+        a.answer.push_back(a.next);
+        a.answer_ends.push_back(a.c.text.size());
         ++a.c.completion_tokens;
         ++m.counters.generated;
         bool stopped = false;
@@ -423,7 +502,6 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
         a.out_index = m.batch->n_tokens;
         m.batch_add(a.next, static_cast<llama_pos>(a.slot->tokens.size()), a.slot->seq, true);
         a.slot->tokens.push_back(a.next);
-        a.slot->text += common_token_to_piece(m.vocab, a.next, true);
       }
       if (m.batch->n_tokens == 0) break;
       if (int rc = m.decode(); rc != 0) {
@@ -439,6 +517,17 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
     const double gen_ms = ms_since(t1);
     for (auto& a : act) {
       if (a.failed) continue;
+      // What a continuation of this conversation needs: the answer's tokens that lie wholly
+      // within the returned text (a stop string may have cut it), and the text after them.
+      size_t whole = 0;
+      while (whole < a.answer.size() && a.answer_ends[whole] <= a.c.text.size()) ++whole;
+      Slot& s = *a.slot;
+      s.messages = a.request->messages;
+      s.prompt_text = std::move(a.prompt_text);
+      s.prompt_len = a.prompt.size();
+      s.answer.assign(a.answer.begin(), a.answer.begin() + static_cast<std::ptrdiff_t>(whole));
+      s.answer_text = a.c.text;
+      s.answer_tail = a.c.text.substr(whole ? a.answer_ends[whole - 1] : 0);
       a.c.prompt_ms = prompt_ms;
       a.c.generation_ms = gen_ms;
       results[a.index] = std::move(a.c);
@@ -467,7 +556,7 @@ Result<Score> LlamaBackend::score(std::string_view prompt, std::string_view comp
   // Logits are needed from the token before the completion on, so that one is evaluated again.
   const size_t keep = std::min(common_prefix(slot.tokens, toks), first - 1);
   m.truncate(slot, keep);
-  slot.text.clear();
+  slot.forget();
   m.counters.prompt_tokens += toks.size();
   m.counters.prompt_evaluated += toks.size() - keep;
   const int n_vocab = llama_vocab_n_tokens(m.vocab);

@@ -39,6 +39,7 @@ class LlamaBackend final : public ModelBackend {
   std::vector<Result<Completion>> generate(std::span<const ChatRequest> requests) override;
   using ModelBackend::generate;
   Result<Score> score(std::string_view prompt, std::string_view completion) override;
+  std::optional<int> count_tokens(std::span<const Message> messages) override;
 
   const EngineCounters& counters() const;
   // The prompt the chat template makes of `messages` (with the assistant's generation prompt).

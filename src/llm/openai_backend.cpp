@@ -1,11 +1,12 @@
 #include "llm/openai_backend.hpp"
 
 #include <httplib.h>
-#include <json-schema-to-grammar.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include "llm/grammar.hpp"
 
 namespace knowthy::llm {
 
@@ -101,22 +102,24 @@ std::string server_error(const std::string& body) {
   return body.size() > 300 ? body.substr(0, 300) + "..." : body;
 }
 
+// A refused request is bad input: retrying the same request cannot help.
 Status client_error(int status, const std::string& where, const std::string& body) {
-  return fail(where, "the server refused the request (" + std::to_string(status) + "): " + server_error(body),
-              status == 401 || status == 403
-                  ? "set the API key in the environment variable named by [model] api_key_env"
-                  : "check [model] model_name and that the server supports this endpoint");
+  return bad_input(where, "the server refused the request (" + std::to_string(status) + "): " + server_error(body),
+                   status == 401 || status == 403
+                       ? "set the API key in the environment variable named by [model] api_key_env"
+                       : "check [model] model_name and that the server supports this endpoint");
 }
 
 }  // namespace
 
 Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const std::string& body,
                                                  size_t first_endpoint) {
+  // Each endpoint is asked at most once: a failing server hands the request to the next one.
+  // Waiting and asking again is the caller's (the batch runner's), so there is one retry layer.
   std::string last_error;
-  int delay = m_options.backoff_ms;
-  for (int attempt = 0; attempt <= m_options.retries; ++attempt) {
-    // A failing server hands the retry to the next endpoint, if there is one.
-    const Endpoint& ep = m_endpoints[(first_endpoint + static_cast<size_t>(attempt)) % m_endpoints.size()];
+  int retry_after_ms = 0;
+  for (size_t k = 0; k < m_endpoints.size(); ++k) {
+    const Endpoint& ep = m_endpoints[(first_endpoint + k) % m_endpoints.size()];
     const bool v6 = ep.host.find(':') != std::string::npos;
     httplib::Client cli(ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port));
     cli.set_connection_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
@@ -125,7 +128,6 @@ Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const 
     if (!m_options.api_key.empty()) cli.set_bearer_token_auth(m_options.api_key);
     ++m_attempts;
     auto res = cli.Post(ep.base + path, body, "application/json");
-    int wait = delay;
     if (!res) {
       last_error = ep.url + ": request failed (" + httplib::to_string(res.error()) + ")";
     } else if (res->status >= 200 && res->status < 300) {
@@ -134,20 +136,17 @@ Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const 
       last_error = ep.url + " answered " + std::to_string(res->status) + ": " + server_error(res->body);
       if (auto ra = res->get_header_value("Retry-After"); !ra.empty()) {
         char* end = nullptr;
-        long s = std::strtol(ra.c_str(), &end, 10);
-        if (!*end && s >= 0) wait = static_cast<int>(std::min<long>(s * 1000, 60'000));
+        long secs = std::strtol(ra.c_str(), &end, 10);
+        if (!*end && secs >= 0) retry_after_ms = static_cast<int>(std::min<long>(secs * 1000, 600'000));
       }
     } else {
-      // Other 4xx: the request itself is wrong; retrying cannot help. The caller reports it.
+      // Other 4xx: the request itself is wrong; no retry can help. The caller reports it.
       return Reply{res->status, res->body, ep.url + ep.base + path};
     }
-    if (attempt < m_options.retries) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-      delay = std::min(delay * 2, 30'000);
-    }
   }
-  return fail("model server", last_error + " (after " + std::to_string(m_options.retries + 1) + " attempts)",
-              "is the server running? start it, or check [model] endpoint");
+  auto err = fail("model server", last_error, "is the server running? start it, or check [model] endpoint");
+  err.error().retry_after_ms = retry_after_ms;
+  return err;
 }
 
 Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_endpoint) {
@@ -173,7 +172,9 @@ Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_en
     // grammar (see sample_model.cpp). Its own "grammar" field is not prefilled: send the schema
     // as a grammar instead.
     try {
-      body["grammar"] = json_schema_to_grammar(common_json::parse(rq.options.json_schema));
+      auto g = schema_grammar(rq.options.json_schema);
+      if (!g) return std::unexpected(g.error());
+      body["grammar"] = *g;
     } catch (const std::exception& e) {
       return bad_input("json schema", e.what());
     }

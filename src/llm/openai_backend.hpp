@@ -1,7 +1,9 @@
 #pragma once
 // The openai backend: any OpenAI-compatible server (llama-server, Ollama, vLLM, LM Studio).
 // Requests go to /v1/chat/completions with response_format json_schema, spread over the
-// configured endpoints; connection errors, 429 and 5xx are retried with exponential backoff.
+// configured endpoints. Each call asks each endpoint at most once: connection errors, time-outs,
+// 429 and 5xx fail over to the next endpoint and then come back as a `failed` error (with the
+// server's Retry-After), which the caller may retry; a refused request (other 4xx) is bad input.
 // Only loopback hosts are accepted unless remote hosts are explicitly allowed.
 #include <atomic>
 #include <memory>
@@ -32,9 +34,7 @@ struct OpenAIOptions {
   std::string api_key;  // sent as a Bearer token when set
   int connect_timeout_ms = 5000;
   int timeout_ms = 600000;
-  int retries = 4;
-  int backoff_ms = 500;  // first retry delay; doubles each time
-  int parallel = 2;      // requests in flight per endpoint
+  int parallel = 2;  // requests in flight per endpoint
 };
 
 class OpenAIBackend final : public ModelBackend {
@@ -49,7 +49,7 @@ class OpenAIBackend final : public ModelBackend {
   // log-probability from n_probs. Other servers cannot score.
   Result<Score> score(std::string_view prompt, std::string_view completion) override;
 
-  // Total HTTP attempts made (retries included), for tests.
+  // Total HTTP requests made (failovers included), for tests.
   int attempts() const { return m_attempts.load(); }
 
  private:
@@ -60,7 +60,7 @@ class OpenAIBackend final : public ModelBackend {
   };
   explicit OpenAIBackend(OpenAIOptions options, std::vector<Endpoint> endpoints);
   Result<Completion> run_one(const ChatRequest& request, size_t first_endpoint);
-  // POSTs with retries on connection errors, 429 and 5xx; a 2xx or other 4xx reply, or the error.
+  // POSTs to each endpoint at most once until one answers; a 2xx or other 4xx reply, or the error.
   Result<Reply> post(const std::string& path, const std::string& body, size_t first_endpoint);
 
   OpenAIOptions m_options;

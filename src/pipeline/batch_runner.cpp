@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "llm/grammar.hpp"
 #include "pipeline/artifacts.hpp"
 #include "util/crash_point.hpp"
 #include "util/text.hpp"
@@ -60,9 +61,12 @@ const char* batch_status_name(BatchStatus s) {
 struct BatchRunner::Job {
   ClaimedBatch batch;
   std::set<std::string> ids;
+  std::string schema;  // this batch's: its tweet ids are the only evidence a constrained model can cite
+  int max_tokens = 0;
   std::vector<llm::Message> prompt;
   Pass pass = Pass::draft;
-  int attempt = 0;  // of the current pass
+  int attempt = 0;       // of the current pass: answers that did not parse
+  int model_errors = 0;  // in a row, on the current attempt
   util::Clock::time_point ready_at{};
   SteadyClock::time_point started;
   llm::Completion draft, critique;
@@ -83,16 +87,26 @@ BatchRunner::BatchRunner(BatchQueue& queue, std::filesystem::path runs_dir, llm:
       m_prompts(std::move(prompts)),
       m_opt(std::move(opt)),
       m_events(std::move(events)),
-      m_schema(answer_schema()) {}
+      m_schema(answer_schema(m_opt.bounds, {})) {}
 
-std::vector<llm::Message> BatchRunner::draft_messages(const std::vector<PromptTweet>& tweets) const {
-  const std::map<std::string, std::string> vars{{"account", m_opt.account},
+std::vector<llm::Message> draft_messages(const Prompts& prompts, const std::string& account, const std::string& schema,
+                                         const std::vector<PromptTweet>& tweets) {
+  const std::map<std::string, std::string> vars{{"account", account},
                                                 {"count", std::to_string(tweets.size())},
                                                 {"tweets", format_tweets(tweets)},
-                                                {"schema", m_schema}};
-  return {{"system", render_template(m_prompts.draft_system, vars)},
-          {"user", render_template(m_prompts.draft_user, vars)}};
+                                                {"schema", schema}};
+  return {{"system", render_template(prompts.draft_system, vars)}, {"user", render_template(prompts.draft_user, vars)}};
 }
+
+llm::Message critique_message(const Prompts& prompts, const std::string& account) {
+  return {"user", render_template(prompts.critique_user, {{"account", account}})};
+}
+
+std::vector<llm::Message> BatchRunner::draft_messages(const std::vector<PromptTweet>& tweets) const {
+  return pipeline::draft_messages(m_prompts, m_opt.account, m_schema, tweets);
+}
+
+llm::Message BatchRunner::critique_message() const { return pipeline::critique_message(m_prompts, m_opt.account); }
 
 void BatchRunner::record(const BatchOutcome& o, RunSummary& sum, bool failure) {
   m_consecutive_failures = failure ? m_consecutive_failures + 1 : 0;
@@ -132,6 +146,15 @@ Status BatchRunner::finish_done(Job& j, RunSummary& sum) {
                      {"critique", timings_json(j.critique)},
                      {"model_ms", j.model_ms},
                      {"wall_ms", wall_ms}}},
+                   {"max_tokens", j.max_tokens},
+                   {"answer_bounds",
+                    {{"notes_max_chars", m_opt.bounds.notes_max_chars},
+                     {"max_claims", m_opt.bounds.max_claims},
+                     {"claim_max_chars", m_opt.bounds.claim_max_chars},
+                     {"max_evidence", m_opt.bounds.max_evidence},
+                     {"max_examples", m_opt.bounds.max_examples},
+                     {"example_prompt_max_chars", m_opt.bounds.example_prompt_max_chars},
+                     {"example_response_max_chars", m_opt.bounds.example_response_max_chars}}},
                    {"rubric_scores", rubric},
                    {"draft_rubric_scores", draft_rubric},
                    {"normalization", critique_norm},
@@ -257,6 +280,19 @@ Result<RunSummary> BatchRunner::run() {
       j->batch = std::move(**c);
       for (const auto& t : j->batch.tweets) j->ids.insert(t.id);
       j->prompt = draft_messages(j->batch.tweets);
+      std::vector<std::string> ids;
+      for (const auto& t : j->batch.tweets) ids.push_back(t.id);
+      j->schema = answer_schema(m_opt.bounds, ids);
+      j->max_tokens = m_opt.max_tokens;
+      if (j->max_tokens <= 0) {
+        auto bound = llm::schema_max_tokens(j->schema);
+        if (!bound) {
+          (void)m_queue.release(j->batch.id, "the answer schema has no bound");
+          release_active("the run stopped on an error");
+          return std::unexpected(bound.error());
+        }
+        j->max_tokens = *bound;
+      }
       j->started = SteadyClock::now();
       j->ready_at = m_clock.now();
       active.push_back(std::move(j));
@@ -282,11 +318,14 @@ Result<RunSummary> BatchRunner::run() {
       r.messages = j->prompt;
       if (j->pass == Pass::critique) {
         r.messages.push_back({"assistant", j->draft.text});
-        r.messages.push_back({"user", render_template(m_prompts.critique_user, {{"account", m_opt.account}})});
+        r.messages.push_back(critique_message());
         r.session = j->draft.session;
       }
-      r.options.json_schema = m_schema;
-      r.options.max_tokens = m_opt.max_tokens;
+      r.options.json_schema = j->schema;
+      r.options.max_tokens = j->max_tokens;
+      // The draft must leave room for the critique: its message and its answer. A batch that
+      // cannot fit fails before any generation, with the numbers.
+      r.options.fit_reserve = j->pass == Pass::draft ? j->max_tokens + m_opt.critique_reserve : 0;
       // The first attempt is reproducible; a retry samples, so it can answer differently.
       r.options.temperature =
           static_cast<float>(j->attempt == 0 ? m_opt.temperature : std::max(m_opt.temperature, 0.7));
@@ -305,6 +344,9 @@ Result<RunSummary> BatchRunner::run() {
       enum class Next { again, critique, done, failed, released } next = Next::again;
       const bool last_try = j.attempt >= m_opt.retries;
       if (!res) {
+        // A model error a retry can fix (the server down or busy, a time-out) waits and asks
+        // again, up to model_retries; then the batch goes back to pending (not its fault). One the
+        // same request would meet again (refused, too long for the context) fails the batch now.
         const bool transient = res.error().kind == ErrorKind::failed;
         j.error = fmt::format("{} pass: {}", pass_name(j.pass), describe(res.error()));
         j.attempts.push_back(
@@ -314,19 +356,25 @@ Result<RunSummary> BatchRunner::run() {
           m_events.on_warning("the model failed (" + describe(res.error()) +
                               "); batches are retried with backoff. This is reported once per run.");
         }
-        if (!transient)
-          next = Next::failed;  // e.g. the prompt does not fit the context: the same again fails again
-        else if (last_try)
+        if (!transient) {
+          next = Next::failed;
+        } else if (j.model_errors >= m_opt.model_retries) {
           next = Next::released;
-        else
-          j.ready_at = m_clock.now() + std::chrono::milliseconds(static_cast<std::int64_t>(m_opt.retry_backoff_ms)
-                                                                 << std::min(j.attempt, 20));
+        } else {
+          auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(m_opt.retry_backoff_ms)
+                                                << std::min(j.model_errors, 20));
+          wait = std::max(wait, std::chrono::milliseconds(res.error().retry_after_ms));
+          j.ready_at = m_clock.now() + wait;
+          ++j.model_errors;
+          continue;  // the same attempt again, after the wait
+        }
       } else {
         llm::Completion& c = *res;
+        j.model_errors = 0;
         j.model_ms += c.prompt_ms + c.generation_ms;
         (j.pass == Pass::draft ? j.draft_raw : j.critique_raw) = c.text;
         NormalizationReport rep;
-        auto x = parse_answer(c.text, j.ids, rep);
+        auto x = parse_answer(c.text, j.ids, rep, m_opt.bounds);
         json attempt{{"pass", pass_name(j.pass)},
                      {"attempt", j.attempt + 1},
                      {"ok", static_cast<bool>(x)},

@@ -14,6 +14,7 @@
 
 #include "llm/backend.hpp"
 #include "pipeline/batch_queue.hpp"
+#include "pipeline/extraction.hpp"
 #include "pipeline/prompts.hpp"
 #include "util/clock.hpp"
 
@@ -22,10 +23,13 @@ namespace knowthy::pipeline {
 struct RunnerOptions {
   std::string account;  // the archive's username, for the prompts
   int max_batches = 0;  // batches to claim; 0: until the queue is empty
-  int max_tokens = 2048;
+  AnswerBounds bounds;
+  int max_tokens = 0;  // per pass; 0: the batch schema's worst case, so a constrained answer closes
   double temperature = 0.0;
-  int retries = 2;
+  int retries = 2;        // new attempts of a pass whose answer did not parse
+  int model_retries = 4;  // model errors a retry can fix (server down, time-out): then released
   int retry_backoff_ms = 2000;
+  int critique_reserve = 0;  // tokens the critique's message adds beyond the draft's conversation
   int stop_after_failures = 3;
   std::vector<std::int64_t> only;  // when set, only these batches (--redo, --retry-failed)
   bool restrict_to_only = false;
@@ -61,6 +65,13 @@ struct RunnerEvents {
   std::function<void(const std::string&)> on_warning;  // at most once per kind of problem per run
 };
 
+// The conversation that starts a batch: the draft system and user prompts, rendered; `schema` is
+// what {{schema}} shows (the answer's shape).
+std::vector<llm::Message> draft_messages(const Prompts& prompts, const std::string& account, const std::string& schema,
+                                         const std::vector<PromptTweet>& tweets);
+// The critique pass's message, which follows the draft's answer.
+llm::Message critique_message(const Prompts& prompts, const std::string& account);
+
 class BatchRunner {
  public:
   BatchRunner(BatchQueue& queue, std::filesystem::path runs_dir, llm::ModelBackend& backend, util::Clock& clock,
@@ -70,6 +81,9 @@ class BatchRunner {
 
   // The conversation that starts a batch: the rendered draft system and user prompts.
   std::vector<llm::Message> draft_messages(const std::vector<PromptTweet>& tweets) const;
+  // The critique pass's message, which follows the draft's answer.
+  llm::Message critique_message() const;
+  void set_critique_reserve(int tokens) { m_opt.critique_reserve = tokens; }
 
  private:
   struct Job;

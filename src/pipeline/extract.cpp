@@ -1,5 +1,7 @@
 #include "pipeline/extract.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "pipeline/artifacts.hpp"
@@ -9,6 +11,61 @@ namespace knowthy::pipeline {
 
 QueueOptions queue_options(const store::Config& cfg) {
   return QueueOptions{cfg.extract.batch_size, cfg.extract.include_retweets};
+}
+
+AnswerBounds answer_bounds(const store::Config::Extract& x) {
+  return AnswerBounds{x.notes_max_chars,
+                      x.max_claims,
+                      x.claim_max_chars,
+                      x.max_evidence,
+                      x.max_examples,
+                      x.example_prompt_max_chars,
+                      x.example_response_max_chars};
+}
+
+Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, const std::string& account,
+                            const store::Config& cfg) {
+  Budget b;
+  const std::string file = "knowthy.toml";
+  const std::string lower =
+      "lower the answer bounds in [extract] (notes_max_chars, max_claims, claim_max_chars, max_evidence, "
+      "max_examples, example_prompt_max_chars, example_response_max_chars)";
+  auto bound = answer_token_bound(answer_bounds(cfg.extract));
+  if (!bound) return std::unexpected(bound.error());
+  b.bound = *bound;
+  b.per_pass = cfg.extract.max_tokens > 0 ? cfg.extract.max_tokens : b.bound;
+  const llm::BackendInfo info = backend.info();
+  const bool constrained = info.backend == "llama" || info.backend == "openai";
+  if (constrained && cfg.extract.max_tokens > 0 && cfg.extract.max_tokens < b.bound)
+    return bad_input(file,
+                     fmt::format("[extract] max_tokens = {} is under the answer's worst case of {} tokens, so "
+                                 "an answer could be cut off before its JSON closes",
+                                 cfg.extract.max_tokens, b.bound),
+                     "remove max_tokens (it is then derived), or " + lower);
+  b.context = info.context_size;
+  const AnswerBounds bounds = answer_bounds(cfg.extract);
+  const auto none = draft_messages(prompts, account, answer_schema(bounds, {}), {});
+  auto base = backend.count_tokens(none);
+  auto with_critique = none;
+  with_critique.push_back({"assistant", ""});
+  with_critique.push_back(critique_message(prompts, account));
+  auto full = backend.count_tokens(with_critique);
+  if (b.context <= 0 || !base || !full) return b;
+  b.prompt_overhead = *base;
+  b.critique_message = std::max(0, *full - *base);
+  // Every tweet line shows at least its id and date ("[id] YYYY-MM-DD: "): 16 tokens is a floor.
+  const long long tweets_floor = 16LL * cfg.extract.batch_size;
+  const long long need = static_cast<long long>(b.prompt_overhead) + b.per_pass + b.critique_message + b.per_pass;
+  if (need + tweets_floor > b.context)
+    return bad_input(
+        file,
+        fmt::format("the answer bounds do not fit [model] context = {} tokens: the prompt without tweets takes {}, "
+                    "the draft up to {}, the critique's message {} and the critique up to {} ({} in all), which "
+                    "leaves {} for {} tweets ([extract] batch_size) where they need at least {}",
+                    b.context, b.prompt_overhead, b.per_pass, b.critique_message, b.per_pass, need,
+                    std::max(0LL, b.context - need), cfg.extract.batch_size, tweets_floor),
+        "raise [model] context (if the model allows it), lower [extract] batch_size, or " + lower);
+  return b;
 }
 
 namespace {
@@ -47,9 +104,11 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   RunnerOptions opt;
   opt.account = *account;
   opt.max_batches = req.max_batches;
+  opt.bounds = answer_bounds(cfg.extract);
   opt.max_tokens = cfg.extract.max_tokens;
   opt.temperature = cfg.extract.temperature;
   opt.retries = cfg.extract.retries;
+  opt.model_retries = cfg.model.retries;
   opt.retry_backoff_ms = cfg.extract.retry_backoff_ms;
   opt.stop_after_failures = cfg.extract.stop_after_failures;
   // Batches a dead process left running go back to pending, and redos and retries join them,
@@ -81,10 +140,17 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
 
   auto backend = make_backend();
   if (!backend) return std::unexpected(backend.error());
-  if (events.on_start) {
+  const auto on_start = events.on_start;
+  const Prompts prompts_copy = *prompts;
+  BatchRunner runner(queue, ws.dir() / "runs", **backend, clock, std::move(*prompts), opt, std::move(events));
+  // A configuration that cannot work is refused before any batch is claimed.
+  auto budget = check_budget(**backend, prompts_copy, *account, cfg);
+  if (!budget) return std::unexpected(budget.error());
+  runner.set_critique_reserve(budget->critique_message);
+  if (on_start) {
     std::int64_t n = opt.restrict_to_only ? static_cast<std::int64_t>(opt.only.size()) : before->pending;
     if (opt.max_batches > 0) n = std::min<std::int64_t>(n, opt.max_batches);
-    events.on_start(n);
+    on_start(n);
   }
 
   auto ins = ws.db().prepare("INSERT INTO runs (command, started_at, status) VALUES (?1, ?2, 'running')");
@@ -93,7 +159,6 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   if (auto s = ins->exec(); !s) return std::unexpected(s.error());
   r.run_id = sqlite3_last_insert_rowid(ws.db().get());
 
-  BatchRunner runner(queue, ws.dir() / "runs", **backend, clock, std::move(*prompts), opt, std::move(events));
   auto sum = runner.run();
   auto upd = ws.db().prepare(
       "UPDATE runs SET finished_at = ?2, status = ?3, batches_done = ?4, batches_failed = ?5, message = ?6 "

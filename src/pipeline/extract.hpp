@@ -41,5 +41,21 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
                                   util::Clock& clock, const ExtractRequest& req, RunnerEvents events = {});
 
 QueueOptions queue_options(const store::Config& cfg);
+AnswerBounds answer_bounds(const store::Config::Extract& x);
+
+// What one pass may write at most (max_tokens, or the schema's worst case), and whether the
+// bounds fit the backend's context beside the prompt: the prompt without tweets, the draft, the
+// critique's message and the critique, with room left for the batch's tweets. Bad input with the
+// numbers when they do not (a configuration error, at start). Backends that cannot count tokens
+// or do not say their context are only checked for max_tokens.
+struct Budget {
+  int per_pass = 0;          // max_tokens of each pass
+  int bound = 0;             // the schema's worst case
+  int prompt_overhead = 0;   // the draft prompt with no tweets (0: unknown)
+  int critique_message = 0;  // what the critique's message adds (0: unknown)
+  int context = 0;           // the backend's context per conversation (0: unknown)
+};
+Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, const std::string& account,
+                            const store::Config& cfg);
 
 }  // namespace knowthy::pipeline

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "llm/grammar.hpp"
 #include "util/text.hpp"
 
 namespace knowthy::pipeline {
@@ -117,13 +118,16 @@ std::string clamp_huge_numbers(std::string_view s) {
   return out;
 }
 
-// Cuts at `max` bytes without splitting a UTF-8 sequence.
-std::string cut(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
+// The first `max` characters (code points) of `s`.
+std::string cut_chars(std::string s, size_t max) {
+  s.resize(util::utf8_offset(s, max));
   return s;
+}
+
+size_t char_count(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
 }
 
 std::string shown(const json& v) {
@@ -131,9 +135,8 @@ std::string shown(const json& v) {
   return d.size() > 60 ? d.substr(0, 57) + "..." : d;
 }
 
-// A string field: trimmed and cut to `max`; missing or not a string gives "".
-std::string text_field(const json& obj, const char* key, size_t max, const std::string& where,
-                       NormalizationReport& rep) {
+// A string field: trimmed and cut to `max` characters; missing or not a string gives "".
+std::string text_field(const json& obj, const char* key, int max, const std::string& where, NormalizationReport& rep) {
   auto it = obj.find(key);
   if (it == obj.end()) return {};
   if (!it->is_string()) {
@@ -141,15 +144,15 @@ std::string text_field(const json& obj, const char* key, size_t max, const std::
     return {};
   }
   std::string s = trim(it->get<std::string>());
-  if (s.size() > max) {
-    rep.changes.push_back(fmt::format("{}.{}: {} bytes cut to {}", where, key, s.size(), max));
-    s = trim(cut(std::move(s), max));
+  if (const size_t n = char_count(s); n > static_cast<size_t>(max)) {
+    rep.changes.push_back(fmt::format("{}.{}: {} characters cut to {}", where, key, n, max));
+    s = trim(cut_chars(std::move(s), static_cast<size_t>(max)));
   }
   return s;
 }
 
 std::vector<std::string> evidence(const json& obj, const std::string& where, const std::set<std::string>& batch,
-                                  NormalizationReport& rep) {
+                                  int max, NormalizationReport& rep) {
   std::vector<std::string> ids;
   auto it = obj.find("evidence_tweet_ids");
   if (it == obj.end()) return ids;
@@ -176,6 +179,10 @@ std::vector<std::string> evidence(const json& obj, const std::string& where, con
     }
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
       rep.changes.push_back(fmt::format("{}.evidence_tweet_ids: {} repeated, dropped", where, id));
+      continue;
+    }
+    if (ids.size() >= static_cast<size_t>(max)) {
+      rep.changes.push_back(fmt::format("{}.evidence_tweet_ids: {} is past the {} kept, dropped", where, id, max));
       continue;
     }
     ids.push_back(id);
@@ -222,7 +229,8 @@ Result<json> first_json_object(std::string_view text) {
                                              : "the answer holds no JSON object that parses");
 }
 
-Extraction normalize(const json& a, const std::set<std::string>& batch, NormalizationReport& rep) {
+Extraction normalize(const json& a, const std::set<std::string>& batch, NormalizationReport& rep,
+                     const AnswerBounds& b) {
   Extraction e;
   if (!a.is_object()) {
     rep.changes.push_back("the answer is not a JSON object");
@@ -231,7 +239,7 @@ Extraction normalize(const json& a, const std::set<std::string>& batch, Normaliz
   for (const auto& [k, v] : a.items())
     if (k != "notes_markdown" && k != "knowledge_candidates" && k != "training_examples" && k != "rubric_scores")
       rep.changes.push_back(fmt::format("unknown key \"{}\" ignored", k));
-  e.notes_markdown = text_field(a, "notes_markdown", k_max_notes, "answer", rep);
+  e.notes_markdown = text_field(a, "notes_markdown", b.notes_max_chars, "answer", rep);
   if (!a.contains("notes_markdown")) rep.changes.push_back("notes_markdown missing");
 
   if (auto it = a.find("knowledge_candidates"); it != a.end() && !it->is_array()) {
@@ -240,8 +248,8 @@ Extraction normalize(const json& a, const std::set<std::string>& batch, Normaliz
     size_t i = 0;
     for (const auto& c : *it) {
       const std::string where = fmt::format("knowledge_candidates[{}]", i++);
-      if (e.candidates.size() >= k_max_items) {
-        rep.changes.push_back(fmt::format("{}: more than {} candidates, dropped", where, k_max_items));
+      if (e.candidates.size() >= static_cast<size_t>(b.max_claims)) {
+        rep.changes.push_back(fmt::format("{}: more than {} candidates, dropped", where, b.max_claims));
         ++rep.dropped_candidates;
         continue;
       }
@@ -251,7 +259,7 @@ Extraction normalize(const json& a, const std::set<std::string>& batch, Normaliz
         continue;
       }
       Candidate cand;
-      cand.claim = text_field(c, "claim", k_max_claim, where, rep);
+      cand.claim = text_field(c, "claim", b.claim_max_chars, where, rep);
       if (cand.claim.empty()) {
         rep.changes.push_back(fmt::format("{}: no claim, dropped", where));
         ++rep.dropped_candidates;
@@ -268,7 +276,7 @@ Extraction normalize(const json& a, const std::set<std::string>& batch, Normaliz
         rep.changes.push_back(
             fmt::format("{}.category: {} -> other", where, c.contains("category") ? shown(c["category"]) : "missing"));
       }
-      cand.evidence_tweet_ids = evidence(c, where, batch, rep);
+      cand.evidence_tweet_ids = evidence(c, where, batch, b.max_evidence, rep);
       if (cand.evidence_tweet_ids.empty()) {
         cand.flags.push_back("missing-evidence");
         ++rep.missing_evidence;
@@ -288,21 +296,21 @@ Extraction normalize(const json& a, const std::set<std::string>& batch, Normaliz
     size_t i = 0;
     for (const auto& x : *it) {
       const std::string where = fmt::format("training_examples[{}]", i++);
-      if (e.examples.size() >= k_max_items || !x.is_object()) {
+      if (e.examples.size() >= static_cast<size_t>(b.max_examples) || !x.is_object()) {
         rep.changes.push_back(
             fmt::format("{}: {}, dropped", where, x.is_object() ? "too many examples" : "not an object"));
         ++rep.dropped_examples;
         continue;
       }
       TrainingExample ex;
-      ex.prompt = text_field(x, "prompt", k_max_example, where, rep);
-      ex.response = text_field(x, "response", k_max_example, where, rep);
+      ex.prompt = text_field(x, "prompt", b.example_prompt_max_chars, where, rep);
+      ex.response = text_field(x, "response", b.example_response_max_chars, where, rep);
       if (ex.prompt.empty() || ex.response.empty()) {
         rep.changes.push_back(fmt::format("{}: empty {}, dropped", where, ex.prompt.empty() ? "prompt" : "response"));
         ++rep.dropped_examples;
         continue;
       }
-      ex.evidence_tweet_ids = evidence(x, where, batch, rep);
+      ex.evidence_tweet_ids = evidence(x, where, batch, b.max_evidence, rep);
       if (ex.evidence_tweet_ids.empty()) ex.flags.push_back("missing-evidence");
       e.examples.push_back(std::move(ex));
     }
@@ -325,10 +333,10 @@ Extraction normalize(const json& a, const std::set<std::string>& batch, Normaliz
 }
 
 Result<Extraction> parse_answer(std::string_view text, const std::set<std::string>& batch_ids,
-                                NormalizationReport& report) {
+                                NormalizationReport& report, const AnswerBounds& bounds) {
   auto j = first_json_object(text);
   if (!j) return std::unexpected(j.error());
-  return normalize(*j, batch_ids, report);
+  return normalize(*j, batch_ids, report, bounds);
 }
 
 json to_json(const Candidate& c) {
@@ -355,33 +363,42 @@ json to_json(const Extraction& e) {
               {"rubric_scores", rubric}};
 }
 
-std::string answer_schema() {
-  json ids = {{"type", "array"}, {"items", {{"type", "string"}, {"pattern", "^[0-9]{1,20}$"}}}, {"maxItems", 8}};
+std::string answer_schema(const AnswerBounds& b, const std::vector<std::string>& tweet_ids) {
+  json id = tweet_ids.empty() ? json{{"type", "string"}, {"pattern", "^[0-9]{1,20}$"}}
+                              : json{{"type", "string"}, {"enum", tweet_ids}};
+  json ids = {{"type", "array"}, {"items", id}, {"maxItems", b.max_evidence}};
+  json confidence = json::array();
+  for (int i = 0; i <= 10; ++i) confidence.push_back(i / 10.0);
   json score = {{"type", "integer"}, {"minimum", 0}, {"maximum", 5}};
+  auto text = [](int max, int min = 0) {
+    json t = {{"type", "string"}, {"maxLength", max}};
+    if (min > 0) t["minLength"] = min;
+    return t;
+  };
   json schema = {
       {"type", "object"},
       {"properties",
-       {{"notes_markdown", {{"type", "string"}, {"maxLength", 4000}}},
+       {{"notes_markdown", text(b.notes_max_chars)},
         {"knowledge_candidates",
          {{"type", "array"},
-          {"maxItems", 20},
+          {"maxItems", b.max_claims},
           {"items",
            {{"type", "object"},
             {"properties",
              {{"category", {{"type", "string"}, {"enum", categories()}}},
-              {"claim", {{"type", "string"}, {"maxLength", 300}}},
+              {"claim", text(b.claim_max_chars, 1)},
               {"evidence_tweet_ids", ids},
-              {"confidence", {{"type", "number"}}}}},
+              {"confidence", {{"enum", confidence}}}}},
             {"required", {"category", "claim", "evidence_tweet_ids", "confidence"}},
             {"additionalProperties", false}}}}},
         {"training_examples",
          {{"type", "array"},
-          {"maxItems", 10},
+          {"maxItems", b.max_examples},
           {"items",
            {{"type", "object"},
             {"properties",
-             {{"prompt", {{"type", "string"}, {"maxLength", 500}}},
-              {"response", {{"type", "string"}, {"maxLength", 1000}}},
+             {{"prompt", text(b.example_prompt_max_chars, 1)},
+              {"response", text(b.example_response_max_chars, 1)},
               {"evidence_tweet_ids", ids}}},
             {"required", {"prompt", "response", "evidence_tweet_ids"}},
             {"additionalProperties", false}}}}},
@@ -394,6 +411,10 @@ std::string answer_schema() {
       {"required", {"notes_markdown", "knowledge_candidates", "training_examples", "rubric_scores"}},
       {"additionalProperties", false}};
   return schema.dump();
+}
+
+Result<int> answer_token_bound(const AnswerBounds& b) {
+  return llm::schema_max_tokens(answer_schema(b, {std::string(20, '9')}));
 }
 
 }  // namespace knowthy::pipeline

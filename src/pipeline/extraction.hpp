@@ -13,10 +13,18 @@
 
 namespace knowthy::pipeline {
 
-inline constexpr size_t k_max_claim = 500;  // bytes
-inline constexpr size_t k_max_notes = 20000;
-inline constexpr size_t k_max_example = 4000;
-inline constexpr size_t k_max_items = 100;  // candidates or examples kept per answer
+// The bounds of an answer ([extract] in knowthy.toml): the schema, and through it the grammar,
+// constrain a model to them, and the normalizer enforces them on answers of unconstrained backends.
+// Strings are bounded in characters (code points).
+struct AnswerBounds {
+  int notes_max_chars = 240;
+  int max_claims = 5;
+  int claim_max_chars = 100;
+  int max_evidence = 3;
+  int max_examples = 2;
+  int example_prompt_max_chars = 80;
+  int example_response_max_chars = 160;
+};
 
 // The categories a claim can have; anything else becomes "other".
 const std::vector<std::string>& categories();
@@ -62,17 +70,26 @@ std::optional<std::pair<size_t, size_t>> find_object_span(std::string_view text,
 // chatter and further objects are ignored. Numbers too large for a double are clamped first.
 Result<nlohmann::json> first_json_object(std::string_view text);
 
-// Normalizes a parsed answer against the batch's tweet ids, recording every change in `report`.
-Extraction normalize(const nlohmann::json& answer, const std::set<std::string>& batch_ids, NormalizationReport& report);
+// Normalizes a parsed answer against the batch's tweet ids and the bounds, recording every change
+// in `report`.
+Extraction normalize(const nlohmann::json& answer, const std::set<std::string>& batch_ids, NormalizationReport& report,
+                     const AnswerBounds& bounds = {});
 
 // first_json_object + normalize. Nothing parseable: bad input ("the answer holds no JSON object").
 Result<Extraction> parse_answer(std::string_view text, const std::set<std::string>& batch_ids,
-                                NormalizationReport& report);
+                                NormalizationReport& report, const AnswerBounds& bounds = {});
 
 nlohmann::json to_json(const Candidate& c);
 nlohmann::json to_json(const Extraction& e);
 
-// The JSON schema both passes are constrained to (grammar / response_format).
-std::string answer_schema();
+// The JSON schema both passes are constrained to (grammar / response_format), made per batch:
+// evidence ids are an enum of the batch's tweet ids, so a constrained model cannot cite a tweet it
+// was not shown; every string, array and number is bounded (confidence is one of 0, 0.1, ... 1).
+// With no ids, any id of up to 20 digits (the shape the prompt shows).
+std::string answer_schema(const AnswerBounds& bounds, const std::vector<std::string>& tweet_ids);
+
+// The most tokens an answer under the schema of a batch can take (the grammar's worst case, ids
+// of 20 digits), so that max_tokens at this figure lets every constrained answer close.
+Result<int> answer_token_bound(const AnswerBounds& bounds);
 
 }  // namespace knowthy::pipeline

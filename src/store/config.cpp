@@ -3,160 +3,322 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "util/text.hpp"
+
 namespace knowthy::store {
-
-std::string default_config_text() {
-  return R"(# knowthy configuration. Every setting is shown with its default; uncomment to change.
-# This file lives in your private workspace (mode 0600) and is never sent anywhere.
-
-[import]
-# Show a progress bar while importing (only on a terminal).
-# show_progress = true
-
-[extract]
-# Tweets per batch given to the model.
-# batch_size = 50
-# Retweets are other people's words; by default they are not given to the model.
-# include_retweets = false
-# Batches one `knowthy extract` (and one scheduler tick) processes; `knowthy run` does them all.
-# batches_per_tick = 4
-# Most tokens the model may write per pass (draft, then critique).
-# max_tokens = 2048
-# Sampling temperature; 0 is greedy and reproducible. Retries sample at 0.7 when this is 0.
-# temperature = 0.0
-# Retries of a pass whose answer did not parse or whose model call failed, and the wait before
-# the first retry of a failed call (doubled each time).
-# retries = 2
-# retry_backoff_ms = 2000
-# A run stops after this many batches in a row failed (e.g. the model server is down).
-# stop_after_failures = 3
-
-[consolidate]
-# Two claims of one category whose word sets overlap at least this much (Jaccard, after
-# normalizing case, Unicode and punctuation) are one profile entry.
-# similarity = 0.6
-# Earlier profile versions kept in profile/versions/ (0 keeps every one).
-# keep_versions = 100
-
-[datasets]
-# Percent of batches held out of training (for evaluation). A batch's split never changes once made.
-# heldout_percent = 10
-# DPO pairs whose chosen and rejected answers differ by less than this normalized edit distance
-# are flagged near-identical and kept out of training.
-# near_identical_below = 0.05
-# Pairs whose chosen/rejected length ratio is outside [min, max] are flagged length-outlier.
-# length_ratio_min = 0.5
-# length_ratio_max = 2.0
-
-[health]
-# Finished batches the failure and hallucinated-evidence rates look at.
-# recent_batches = 50
-# failure_warn = 0.2
-# failure_fail = 0.5
-# hallucination_warn = 0.1
-# hallucination_fail = 0.3
-# Share of flagged dataset pairs that warns.
-# flagged_warn = 0.5
-# A model candidate training or awaiting evaluation for longer than this is stuck.
-# stuck_hours = 24
-# No successful scheduler tick for this long warns.
-# tick_warn_hours = 12
-# Free disk space in the workspace's filesystem that warns and that fails (MiB).
-# disk_warn_mb = 2048
-# disk_fail_mb = 256
-
-[insights]
-# Have the model write a short summary paragraph of the week's new claims into the report.
-# model_summary = false
-
-[model]
-# Backend: "llama" (embedded llama.cpp), "openai" (an OpenAI-compatible server) or "command".
-# Every command that calls the model also takes --backend, --model, --endpoint, --model-name.
-# backend = "llama"
-
-# -- llama: the model runs inside knowthy --
-# GGUF model file.
-# path = ""
-# Conversations decoded together (raise on machines with more cores or a GPU).
-# parallel = 2
-# CPU threads; 0 uses one per core.
-# threads = 0
-# Context size in tokens, per conversation: a batch's prompt, its draft and its critique must fit.
-# context = 8192
-# Layers offloaded to a GPU when llama.cpp was built with one (ignored otherwise).
-# gpu_layers = 999
-# A Jinja chat template to use instead of the model's own.
-# chat_template = ""
-
-# -- openai: an OpenAI-compatible server (llama-server, Ollama, vLLM, LM Studio) --
-# One URL or a list; requests are spread over them. Only loopback hosts are used unless
-# allow_remote = true, so that your tweets never leave this machine by accident.
-# endpoint = "http://127.0.0.1:8080"
-# allow_remote = false
-# Model name sent to the server.
-# model_name = ""
-# Environment variable holding an API key, sent as a Bearer token when set.
-# api_key_env = "KNOWTHY_API_KEY"
-# Seconds to connect, seconds to wait for an answer, and retries (with exponential backoff)
-# on connection errors, 429 and 5xx.
-# connect_timeout_s = 5
-# timeout_s = 600
-# retries = 4
-
-# -- command: an external program (e.g. a local agent's CLI) --
-# Run with /bin/sh -c; it reads the prompt on stdin and prints the answer on stdout.
-# command = ""
-# Continues a session instead (only the new message is sent); {session} is its id.
-# resume_command = ""
-# A regular expression that finds the session id in the output (its first group, or the
-# whole match); the matched text is removed from the answer.
-# session_regex = ""
-# command_timeout_s = 600
-)";
-}
 
 namespace {
 
-template <class T>
-Status read_value(const toml::table& tbl, std::string_view section, std::string_view key, T& out,
-                  const std::filesystem::path& path) {
-  const toml::node* node = tbl.at_path(std::string(section) + "." + std::string(key)).node();
-  if (!node) return {};
-  if (auto v = node->value<T>()) {
-    out = *v;
-    return {};
+constexpr double k_int_max = std::numeric_limits<int>::max();
+
+// Accessors are captureless lambdas, so that the table is plain data.
+#define KT_REF(field)        \
+  +[](Config & c) -> auto& { \
+    return c.field;          \
   }
-  return bad_input(path.string() + ":" + std::to_string(node->source().begin.line),
-                   std::string(section) + "." + std::string(key) + " has the wrong type", "see the commented defaults");
+
+ConfigKey number(std::string_view section, std::string_view key, ConfigKey::Accessor value, double lo, double hi,
+                 std::string_view help = {}, std::string_view heading = {}) {
+  return ConfigKey{section, key, value, lo, hi, {}, help, heading};
 }
 
-struct IntKey {
-  const char* key;
-  int* out;
-  int lo, hi;
-};
-
-Status read_int(const toml::table& tbl, std::string_view section, const IntKey& k, const std::filesystem::path& path) {
-  int64_t v = *k.out;
-  if (auto s = read_value(tbl, section, k.key, v, path); !s) return s;
-  if (v < k.lo || v > k.hi)
-    return bad_input(path.string(), fmt::format("{}.{} must be between {} and {}", section, k.key, k.lo, k.hi));
-  *k.out = static_cast<int>(v);
-  return {};
-}
-
-// A real number; an integer is accepted too (`similarity = 1`).
-Status read_real(const toml::table& tbl, std::string_view section, std::string_view key, double& out,
-                 const std::filesystem::path& path) {
-  const toml::node* node = tbl.at_path(std::string(section) + "." + std::string(key)).node();
-  if (node && node->is_integer()) {
-    out = static_cast<double>(*node->value<int64_t>());
-    return {};
-  }
-  return read_value(tbl, section, key, out, path);
+ConfigKey setting(std::string_view section, std::string_view key, ConfigKey::Accessor value, std::string_view help = {},
+                  std::string_view heading = {}) {
+  return ConfigKey{section, key, value, 0, 0, {}, help, heading};
 }
 
 }  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> k{
+      setting("import", "show_progress", KT_REF(import.show_progress),
+              "Show a progress bar while importing (only on a terminal)."),
+
+      number("extract", "batch_size", KT_REF(extract.batch_size), 1, 10000, "Tweets per batch given to the model."),
+      setting("extract", "include_retweets", KT_REF(extract.include_retweets),
+              "Retweets are other people's words; by default they are not given to the model."),
+      number("extract", "batches_per_tick", KT_REF(extract.batches_per_tick), 1, 1000000,
+             "Batches one `knowthy extract` (and one scheduler tick) processes; `knowthy run` does them all."),
+      number("extract", "max_tokens", KT_REF(extract.max_tokens), 0, 1 << 20,
+             "Most tokens the model may write per pass (draft, then critique). 0: the worst case of the\n"
+             "answer bounds below, so that an answer constrained by the JSON schema always closes. A value\n"
+             "under that worst case is refused when the backend constrains the answer."),
+      number("extract", "temperature", KT_REF(extract.temperature), 0, 5,
+             "Sampling temperature; 0 is greedy and reproducible. Retries sample at 0.7 when this is 0."),
+      number("extract", "retries", KT_REF(extract.retries), 0, 100,
+             "New attempts of a pass whose answer did not parse."),
+      number("extract", "retry_backoff_ms", KT_REF(extract.retry_backoff_ms), 0, 3600000,
+             "The wait before the first retry of a failed model call ([model] retries), doubled each time."),
+      number("extract", "stop_after_failures", KT_REF(extract.stop_after_failures), 1, 1000000,
+             "A run stops after this many batches in a row failed (e.g. the model server is down)."),
+      number("extract", "notes_max_chars", KT_REF(extract.notes_max_chars), 0, 2000,
+             "Bounds of each answer (characters, items). They make the JSON schema and its grammar, and\n"
+             "their worst case in tokens (up to 4 per character) must fit the context twice (draft and\n"
+             "critique) beside the prompt; `knowthy model check` shows the figures. Strings: at most 2000\n"
+             "characters (llama.cpp's grammars repeat at most 2000 times)."),
+      number("extract", "max_claims", KT_REF(extract.max_claims), 0, 1000),
+      number("extract", "claim_max_chars", KT_REF(extract.claim_max_chars), 1, 2000),
+      number("extract", "max_evidence", KT_REF(extract.max_evidence), 1, 100,
+             "Evidence tweet ids per claim or example."),
+      number("extract", "max_examples", KT_REF(extract.max_examples), 0, 1000),
+      number("extract", "example_prompt_max_chars", KT_REF(extract.example_prompt_max_chars), 1, 2000),
+      number("extract", "example_response_max_chars", KT_REF(extract.example_response_max_chars), 1, 2000),
+
+      number("consolidate", "similarity", KT_REF(consolidate.similarity), 0.05, 1,
+             "Two claims of one category whose word sets overlap at least this much (Jaccard, after\n"
+             "normalizing case, Unicode and punctuation) are one profile entry."),
+      number("consolidate", "keep_versions", KT_REF(consolidate.keep_versions), 0, 1000000,
+             "Earlier profile versions kept in profile/versions/ (0 keeps every one)."),
+
+      number("datasets", "heldout_percent", KT_REF(datasets.heldout_percent), 0, 100,
+             "Percent of batches held out of training (for evaluation). A batch's split never changes once made."),
+      number("datasets", "near_identical_below", KT_REF(datasets.near_identical_below), 0, 1,
+             "DPO pairs whose chosen and rejected answers differ by less than this normalized edit distance\n"
+             "are flagged near-identical and kept out of training."),
+      number("datasets", "length_ratio_min", KT_REF(datasets.length_ratio_min), 0, 1,
+             "Pairs whose chosen/rejected length ratio is outside [min, max] are flagged length-outlier."),
+      number("datasets", "length_ratio_max", KT_REF(datasets.length_ratio_max), 1, 1000),
+
+      number("health", "recent_batches", KT_REF(health.recent_batches), 1, 1000000,
+             "Finished batches the failure and hallucinated-evidence rates look at."),
+      number("health", "failure_warn", KT_REF(health.failure_warn), 0, 1),
+      number("health", "failure_fail", KT_REF(health.failure_fail), 0, 1),
+      number("health", "hallucination_warn", KT_REF(health.hallucination_warn), 0, 1),
+      number("health", "hallucination_fail", KT_REF(health.hallucination_fail), 0, 1),
+      number("health", "flagged_warn", KT_REF(health.flagged_warn), 0, 1, "Share of flagged dataset pairs that warns."),
+      number("health", "stuck_hours", KT_REF(health.stuck_hours), 1, 100000,
+             "A model candidate training or awaiting evaluation for longer than this is stuck."),
+      number("health", "tick_warn_hours", KT_REF(health.tick_warn_hours), 1, 100000,
+             "No successful scheduler tick for this long warns."),
+      number("health", "disk_warn_mb", KT_REF(health.disk_warn_mb), 0, 1 << 30,
+             "Free disk space in the workspace's filesystem that warns and that fails (MiB)."),
+      number("health", "disk_fail_mb", KT_REF(health.disk_fail_mb), 0, 1 << 30),
+
+      setting("insights", "model_summary", KT_REF(insights.model_summary),
+              "Have the model write a short summary paragraph of the week's new claims into the report."),
+
+      ConfigKey{"model",
+                "backend",
+                KT_REF(model.backend),
+                0,
+                0,
+                {"llama", "openai", "command"},
+                "Backend: \"llama\" (embedded llama.cpp), \"openai\" (an OpenAI-compatible server) or \"command\".\n"
+                "Every command that calls the model also takes --backend, --model, --endpoint, --model-name.",
+                {}},
+      number("model", "retries", KT_REF(model.retries), 0, 100,
+             "Retries of a model call that failed for a reason a retry can fix (a server down or busy, a\n"
+             "time-out, 429, 5xx), with backoff ([extract] retry_backoff_ms). A refused request (4xx, a\n"
+             "prompt longer than the context) is not retried: the batch fails at once with the reason."),
+      setting("model", "path", KT_REF(model.path), "GGUF model file.", "-- llama: the model runs inside knowthy --"),
+      number("model", "parallel", KT_REF(model.parallel), 1, 64,
+             "Conversations decoded together (raise on machines with more cores or a GPU)."),
+      number("model", "threads", KT_REF(model.threads), 0, 1024, "CPU threads; 0 uses one per core."),
+      number("model", "context", KT_REF(model.context), 64, 1 << 20,
+             "Context size in tokens, per conversation: a batch's prompt, its draft and its critique must fit."),
+      number("model", "gpu_layers", KT_REF(model.gpu_layers), 0, 100000,
+             "Layers offloaded to a GPU when llama.cpp was built with one (ignored otherwise)."),
+      setting("model", "chat_template", KT_REF(model.chat_template),
+              "A Jinja chat template to use instead of the model's own."),
+      setting("model", "endpoint", KT_REF(model.endpoints),
+              "One URL or a list; requests are spread over them. Only loopback hosts are used\n"
+              "unless allow_remote = true, so that your tweets never leave this machine by accident.",
+              "-- openai: an OpenAI-compatible server (llama-server, Ollama, vLLM, LM Studio) --"),
+      setting("model", "allow_remote", KT_REF(model.allow_remote)),
+      setting("model", "model_name", KT_REF(model.model_name), "Model name sent to the server."),
+      setting("model", "api_key_env", KT_REF(model.api_key_env),
+              "Environment variable holding an API key, sent as a Bearer token when set."),
+      number("model", "connect_timeout_s", KT_REF(model.connect_timeout_s), 1, 3600,
+             "Seconds to connect and seconds to wait for an answer."),
+      number("model", "timeout_s", KT_REF(model.timeout_s), 1, 86400),
+      setting("model", "command", KT_REF(model.command),
+              "Run with /bin/sh -c; it reads the prompt on stdin and prints the answer on stdout.",
+              "-- command: an external program (e.g. a local agent's CLI) --"),
+      setting("model", "resume_command", KT_REF(model.resume_command),
+              "Continues a session instead (only the new message is sent); {session} is its id."),
+      setting("model", "session_regex", KT_REF(model.session_regex),
+              "A regular expression that finds the session id in the output (its first group, or the\n"
+              "whole match); the matched text is removed from the answer."),
+      number("model", "command_timeout_s", KT_REF(model.command_timeout_s), 1, 86400),
+  };
+  return k;
+}
+
+#undef KT_REF
+
+namespace {
+
+std::string toml_string(const std::string& s) {
+  std::string out;
+  util::append_json_string(out, s);  // a JSON string literal is a TOML basic string
+  return out;
+}
+
+std::string format_real(double v) {
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";  // stays a TOML float
+  return s;
+}
+
+// The value as TOML writes it.
+std::string value_text(const ConfigKey& k, Config& c) {
+  return std::visit(
+      [&](auto get) -> std::string {
+        const auto& v = get(c);
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool>)
+          return v ? "true" : "false";
+        else if constexpr (std::is_same_v<T, int>)
+          return std::to_string(v);
+        else if constexpr (std::is_same_v<T, double>)
+          return format_real(v);
+        else if constexpr (std::is_same_v<T, std::string>)
+          return toml_string(v);
+        else {
+          if (v.size() == 1) return toml_string(v[0]);
+          std::string out = "[";
+          for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + toml_string(v[i]);
+          return out + "]";
+        }
+      },
+      k.value);
+}
+
+void comment_lines(std::string& out, std::string_view text) {
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    out += "# ";
+    out += text.substr(0, nl);
+    out += '\n';
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+  }
+}
+
+std::string nearest(std::string_view word, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max();
+  for (const auto& k : known) {
+    const size_t d = util::edit_distance(word, k);
+    if (d < best_d) best_d = d, best = k;
+  }
+  return best;
+}
+
+std::string at_line(const std::filesystem::path& path, const toml::node& n) {
+  return path.string() + ":" + std::to_string(n.source().begin.line);
+}
+
+Status read_key(const ConfigKey& k, const toml::node& node, Config& cfg, const std::filesystem::path& path) {
+  const std::string name = fmt::format("{}.{}", k.section, k.key);
+  const std::string where = at_line(path, node);
+  auto wrong_type = [&](std::string_view want) {
+    return bad_input(where, fmt::format("{} must be {}", name, want), "see the commented defaults in `knowthy init`");
+  };
+  auto out_of_range = [&](double v) {
+    return bad_input(where, fmt::format("{} = {} is out of range: it must be between {} and {}", name, v, k.lo, k.hi));
+  };
+  return std::visit(
+      [&](auto get) -> Status {
+        auto& out = get(cfg);
+        using T = std::decay_t<decltype(out)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          auto v = node.value_exact<bool>();
+          if (!v) return wrong_type("true or false");
+          out = *v;
+        } else if constexpr (std::is_same_v<T, int>) {
+          auto v = node.value_exact<int64_t>();
+          if (!v) return wrong_type("a whole number");
+          if (static_cast<double>(*v) < k.lo || static_cast<double>(*v) > k.hi)
+            return out_of_range(static_cast<double>(*v));
+          out = static_cast<int>(*v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          std::optional<double> v = node.value_exact<double>();
+          if (!v)
+            if (auto i = node.value_exact<int64_t>()) v = static_cast<double>(*i);  // `similarity = 1`
+          if (!v) return wrong_type("a number");
+          if (!std::isfinite(*v) || *v < k.lo || *v > k.hi) return out_of_range(*v);
+          out = *v;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          auto v = node.value_exact<std::string>();
+          if (!v) return wrong_type("a string");
+          if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), *v) == k.choices.end()) {
+            std::string list;
+            for (auto c : k.choices) list += (list.empty() ? "\"" : ", \"") + std::string(c) + "\"";
+            return bad_input(where, fmt::format("{} = \"{}\" is not one of {}", name, *v, list));
+          }
+          out = *v;
+        } else {
+          // One string or a list of strings.
+          out.clear();
+          if (auto one = node.value_exact<std::string>()) {
+            out.push_back(*one);
+          } else if (const toml::array* arr = node.as_array()) {
+            for (const auto& e : *arr) {
+              auto v = e.value_exact<std::string>();
+              if (!v) return bad_input(at_line(path, e), fmt::format("{} must list strings", name));
+              out.push_back(*v);
+            }
+          } else {
+            return wrong_type("a string or a list of strings");
+          }
+          if (out.empty()) return bad_input(where, fmt::format("{} must not be empty", name));
+        }
+        return {};
+      },
+      k.value);
+}
+
+// Settings whose ranges depend on each other.
+Status check_together(const Config& c, const std::filesystem::path& path) {
+  struct Pair {
+    const char* low;
+    double lo;
+    const char* high;
+    double hi;
+  };
+  const auto& h = c.health;
+  for (const Pair& p :
+       {Pair{"datasets.length_ratio_min", c.datasets.length_ratio_min, "datasets.length_ratio_max",
+             c.datasets.length_ratio_max},
+        Pair{"health.failure_warn", h.failure_warn, "health.failure_fail", h.failure_fail},
+        Pair{"health.hallucination_warn", h.hallucination_warn, "health.hallucination_fail", h.hallucination_fail},
+        Pair{"health.disk_fail_mb", static_cast<double>(h.disk_fail_mb), "health.disk_warn_mb",
+             static_cast<double>(h.disk_warn_mb)}})
+    if (p.lo > p.hi)
+      return bad_input(path.string(), fmt::format("{} ({}) must not be above {} ({})", p.low, p.lo, p.high, p.hi));
+  return {};
+}
+
+}  // namespace
+
+std::string default_config_text() {
+  Config defaults;
+  std::string out =
+      "# knowthy configuration. Every setting is shown with its default; uncomment to change.\n"
+      "# This file lives in your private workspace (mode 0600) and is never sent anywhere.\n";
+  std::string_view section;
+  for (const auto& k : config_keys()) {
+    if (k.section != section) {
+      section = k.section;
+      out += fmt::format("\n[{}]\n", section);
+    }
+    if (!k.heading.empty()) {
+      out += '\n';
+      comment_lines(out, k.heading);
+    }
+    comment_lines(out, k.help);
+    std::string range;
+    if (std::holds_alternative<int& (*)(Config&)>(k.value) || std::holds_alternative<double& (*)(Config&)>(k.value))
+      range = k.hi >= k_int_max ? fmt::format("  (at least {})", k.lo) : fmt::format("  ({} to {})", k.lo, k.hi);
+    out += fmt::format("# {} = {}{}\n", k.key, value_text(k, defaults), range);
+  }
+  return out;
+}
 
 Result<Config> load_config(const std::filesystem::path& path) {
   Config cfg;
@@ -169,103 +331,43 @@ Result<Config> load_config(const std::filesystem::path& path) {
     return bad_input(path.string() + ":" + std::to_string(err.source().begin.line), std::string(err.description()),
                      "fix the file, or delete it and run `knowthy init` to write the defaults");
   }
-  Status s;
-  if (s = read_value(t, "import", "show_progress", cfg.import.show_progress, path); !s)
-    return std::unexpected(s.error());
-  int64_t batch_size = cfg.extract.batch_size;
-  if (s = read_value(t, "extract", "batch_size", batch_size, path); !s) return std::unexpected(s.error());
-  if (batch_size < 1 || batch_size > 10000)
-    return bad_input(path.string(), "extract.batch_size must be between 1 and 10000");
-  cfg.extract.batch_size = static_cast<int>(batch_size);
-  if (s = read_value(t, "extract", "include_retweets", cfg.extract.include_retweets, path); !s)
-    return std::unexpected(s.error());
-  if (s = read_value(t, "extract", "temperature", cfg.extract.temperature, path); !s) return std::unexpected(s.error());
-  if (cfg.extract.temperature < 0 || cfg.extract.temperature > 5)
-    return bad_input(path.string(), "extract.temperature must be between 0 and 5");
-  auto& m = cfg.model;
-  for (auto [key, out] : {std::pair{"backend", &m.backend},
-                          {"path", &m.path},
-                          {"chat_template", &m.chat_template},
-                          {"model_name", &m.model_name},
-                          {"api_key_env", &m.api_key_env},
-                          {"command", &m.command},
-                          {"resume_command", &m.resume_command},
-                          {"session_regex", &m.session_regex}})
-    if (s = read_value(t, "model", key, *out, path); !s) return std::unexpected(s.error());
-  if (s = read_value(t, "model", "allow_remote", m.allow_remote, path); !s) return std::unexpected(s.error());
-  auto& x = cfg.extract;
-  for (auto k :
-       {IntKey{"batches_per_tick", &x.batches_per_tick, 1, 1000000}, IntKey{"max_tokens", &x.max_tokens, 16, 1 << 20},
-        IntKey{"retries", &x.retries, 0, 100}, IntKey{"retry_backoff_ms", &x.retry_backoff_ms, 0, 3600000},
-        IntKey{"stop_after_failures", &x.stop_after_failures, 1, 1000000}}) {
-    int64_t v = *k.out;
-    if (s = read_value(t, "extract", k.key, v, path); !s) return std::unexpected(s.error());
-    if (v < k.lo || v > k.hi)
-      return bad_input(path.string(), std::string("extract.") + k.key + " must be between " + std::to_string(k.lo) +
-                                          " and " + std::to_string(k.hi));
-    *k.out = static_cast<int>(v);
-  }
-  for (auto k :
-       {IntKey{"parallel", &m.parallel, 1, 64}, IntKey{"threads", &m.threads, 0, 1024},
-        IntKey{"context", &m.context, 64, 1 << 20}, IntKey{"gpu_layers", &m.gpu_layers, 0, 100000},
-        IntKey{"connect_timeout_s", &m.connect_timeout_s, 1, 3600}, IntKey{"timeout_s", &m.timeout_s, 1, 86400},
-        IntKey{"retries", &m.retries, 0, 100}, IntKey{"command_timeout_s", &m.command_timeout_s, 1, 86400}}) {
-    int64_t v = *k.out;
-    if (s = read_value(t, "model", k.key, v, path); !s) return std::unexpected(s.error());
-    if (v < k.lo || v > k.hi)
-      return bad_input(path.string(), std::string("model.") + k.key + " must be between " + std::to_string(k.lo) +
-                                          " and " + std::to_string(k.hi));
-    *k.out = static_cast<int>(v);
-  }
-  if (s = read_value(t, "insights", "model_summary", cfg.insights.model_summary, path); !s)
-    return std::unexpected(s.error());
-  auto& h = cfg.health;
-  for (auto k : {IntKey{"keep_versions", &cfg.consolidate.keep_versions, 0, 1000000}})
-    if (s = read_int(t, "consolidate", k, path); !s) return std::unexpected(s.error());
-  if (s = read_int(t, "datasets", IntKey{"heldout_percent", &cfg.datasets.heldout_percent, 0, 100}, path); !s)
-    return std::unexpected(s.error());
-  for (auto k :
-       {IntKey{"recent_batches", &h.recent_batches, 1, 1000000}, IntKey{"stuck_hours", &h.stuck_hours, 1, 100000},
-        IntKey{"tick_warn_hours", &h.tick_warn_hours, 1, 100000}, IntKey{"disk_warn_mb", &h.disk_warn_mb, 0, 1 << 30},
-        IntKey{"disk_fail_mb", &h.disk_fail_mb, 0, 1 << 30}})
-    if (s = read_int(t, "health", k, path); !s) return std::unexpected(s.error());
-  struct RealKey {
-    const char* section;
-    const char* key;
-    double* out;
-    double lo, hi;
+  std::vector<std::string> sections;
+  for (const auto& k : config_keys())
+    if (sections.empty() || sections.back() != k.section) sections.emplace_back(k.section);
+  const std::string hint = "the commented defaults that `knowthy init` writes list every setting";
+  // The section a key of that name belongs to, if any.
+  auto home_of = [](std::string_view key) -> std::string {
+    for (const auto& k : config_keys())
+      if (k.key == key) return std::string(k.section);
+    return {};
   };
-  auto& d = cfg.datasets;
-  for (auto k : {RealKey{"consolidate", "similarity", &cfg.consolidate.similarity, 0.05, 1},
-                 RealKey{"datasets", "near_identical_below", &d.near_identical_below, 0, 1},
-                 RealKey{"datasets", "length_ratio_min", &d.length_ratio_min, 0, 1},
-                 RealKey{"datasets", "length_ratio_max", &d.length_ratio_max, 1, 1000},
-                 RealKey{"health", "failure_warn", &h.failure_warn, 0, 1},
-                 RealKey{"health", "failure_fail", &h.failure_fail, 0, 1},
-                 RealKey{"health", "hallucination_warn", &h.hallucination_warn, 0, 1},
-                 RealKey{"health", "hallucination_fail", &h.hallucination_fail, 0, 1},
-                 RealKey{"health", "flagged_warn", &h.flagged_warn, 0, 1}}) {
-    if (s = read_real(t, k.section, k.key, *k.out, path); !s) return std::unexpected(s.error());
-    if (*k.out < k.lo || *k.out > k.hi)
-      return bad_input(path.string(), fmt::format("{}.{} must be between {} and {}", k.section, k.key, k.lo, k.hi));
-  }
-  // endpoint: one URL or a list of them.
-  if (const toml::node* node = t.at_path("model.endpoint").node()) {
-    m.endpoints.clear();
-    if (auto one = node->value<std::string>()) {
-      m.endpoints.push_back(*one);
-    } else if (const toml::array* arr = node->as_array()) {
-      for (const auto& e : *arr)
-        if (auto v = e.value<std::string>())
-          m.endpoints.push_back(*v);
-        else
-          return bad_input(path.string() + ":" + std::to_string(e.source().begin.line),
-                           "model.endpoint must list URLs as strings");
+  for (const auto& [name, node] : t) {
+    const std::string s(name.str());
+    if (!node.is_table()) {
+      const std::string home = home_of(s);
+      return bad_input(at_line(path, node), fmt::format("{} is outside any [section]", s),
+                       home.empty() ? hint : fmt::format("it belongs under [{}]", home));
     }
-    if (m.endpoints.empty())
-      return bad_input(path.string() + ":" + std::to_string(node->source().begin.line),
-                       "model.endpoint must be a URL or a list of URLs");
+    if (std::find(sections.begin(), sections.end(), s) == sections.end())
+      return bad_input(at_line(path, node), fmt::format("unknown section [{}]", s),
+                       fmt::format("did you mean [{}]? {}", nearest(s, sections), hint));
+    std::vector<std::string> keys;
+    for (const auto& k : config_keys())
+      if (k.section == s) keys.emplace_back(k.key);
+    for (const auto& [key, value] : *node.as_table()) {
+      const std::string kname(key.str());
+      auto it = std::find_if(config_keys().begin(), config_keys().end(),
+                             [&](const ConfigKey& k) { return k.section == s && k.key == kname; });
+      if (it == config_keys().end()) {
+        const std::string home = home_of(kname);
+        return bad_input(at_line(path, value), fmt::format("unknown key {} in [{}]", kname, s),
+                         home.empty() ? fmt::format("did you mean {}? {}", nearest(kname, keys), hint)
+                                      : fmt::format("{} belongs under [{}]", kname, home));
+      }
+      if (auto st = read_key(*it, value, cfg, path); !st) return std::unexpected(st.error());
+    }
   }
+  if (auto st = check_together(cfg, path); !st) return std::unexpected(st.error());
   return cfg;
 }
 

@@ -1,8 +1,12 @@
 #pragma once
-// knowthy.toml: the workspace's configuration. `knowthy init` writes every default, commented,
-// so a person can see and edit what the loop will do.
+// knowthy.toml: the workspace's configuration. One table of keys (config_keys()) parses the file,
+// checks every value's range and writes the commented defaults that `knowthy init` puts in the
+// workspace, so the file and the parser cannot drift apart. An unknown section or key is an
+// error naming the line and the nearest known key: a typo must not silently lose a setting.
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "util/result.hpp"
@@ -14,14 +18,24 @@ struct Config {
     bool show_progress = true;
   } import;
   struct Extract {
-    int batch_size = 50;
+    int batch_size = 40;
     bool include_retweets = false;
     int batches_per_tick = 4;     // `extract` without --batches
-    int max_tokens = 2048;        // per pass
+    int max_tokens = 0;           // per pass; 0: the answer schema's worst case (an answer always closes)
     double temperature = 0.0;     // 0: greedy, reproducible; retries sample at 0.7
-    int retries = 2;              // per pass, after the first attempt
-    int retry_backoff_ms = 2000;  // doubled on each retry of a model error
+    int retries = 2;              // unparseable answers: new attempts of the pass
+    int retry_backoff_ms = 2000;  // the first wait after a model error, doubled each time
     int stop_after_failures = 3;  // consecutive failed batches that stop a run
+    // Bounds of the answer (both passes); the schema, the grammar and the normalizer apply them.
+    // The defaults take at most 6,161 tokens per pass, so that with [model] context = 16384 the
+    // prompt, the draft and the critique leave about 3,100 tokens for 40 tweets.
+    int notes_max_chars = 240;
+    int max_claims = 5;
+    int claim_max_chars = 100;
+    int max_evidence = 3;  // evidence tweet ids per claim or example
+    int max_examples = 2;
+    int example_prompt_max_chars = 80;
+    int example_response_max_chars = 160;
   } extract;
   struct Consolidate {
     double similarity = 0.6;  // token-set (Jaccard) similarity at which two claims are one entry
@@ -51,7 +65,7 @@ struct Config {
     std::string path;
     int parallel = 2;
     int threads = 0;  // 0: one per core
-    int context = 8192;
+    int context = 16384;
     int gpu_layers = 999;
     std::string chat_template;  // overrides the model's own when set
     // openai
@@ -61,7 +75,7 @@ struct Config {
     bool allow_remote = false;
     int connect_timeout_s = 5;
     int timeout_s = 600;
-    int retries = 4;
+    int retries = 4;  // model errors (server down, time-outs, 429, 5xx): retried with backoff
     // command
     std::string command;         // run with /bin/sh -c; reads the prompt on stdin, prints the answer
     std::string resume_command;  // continues a session; {session} is replaced by its id
@@ -70,10 +84,27 @@ struct Config {
   } model;
 };
 
+// One setting of knowthy.toml: where it lives in Config, its range and its commented help.
+struct ConfigKey {
+  using Accessor = std::variant<bool& (*)(Config&), int& (*)(Config&), double& (*)(Config&), std::string& (*)(Config&),
+                                std::vector<std::string>& (*)(Config&)>;
+  std::string_view section;
+  std::string_view key;
+  Accessor value;
+  double lo = 0, hi = 0;                  // numbers: the allowed range, both ends included
+  std::vector<std::string_view> choices;  // strings: the allowed values (empty: any)
+  std::string_view help;                  // comment lines written above the key ("\n" separated)
+  std::string_view heading;               // a comment written before the key's help (a group)
+};
+
+// Every key, in the order knowthy.toml shows them.
+const std::vector<ConfigKey>& config_keys();
+
+// The commented defaults `knowthy init` writes, made from config_keys().
 std::string default_config_text();
 
-// Reads knowthy.toml; a missing file gives the defaults. A syntax error or a value of the wrong
-// type is bad input naming the file, line and key.
+// Reads knowthy.toml; a missing file gives the defaults. A syntax error, a value of the wrong
+// type or out of its range, or an unknown section or key is bad input naming the file and line.
 Result<Config> load_config(const std::filesystem::path& path);
 
 }  // namespace knowthy::store

@@ -14,9 +14,10 @@ enum class ErrorKind {
 
 struct Error {
   ErrorKind kind = ErrorKind::failed;
-  std::string what;  // the thing that failed: a file, a record, a setting
-  std::string why;   // the cause
-  std::string hint;  // what the user can do about it (may be empty)
+  std::string what;        // the thing that failed: a file, a record, a setting
+  std::string why;         // the cause
+  std::string hint;        // what the user can do about it (may be empty)
+  int retry_after_ms = 0;  // a `failed` error's source asks to be tried again no sooner than this
 };
 
 template <class T>

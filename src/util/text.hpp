@@ -37,6 +37,9 @@ std::string now_iso();
 std::optional<std::int64_t> iso_to_unix(std::string_view s);
 std::string unix_to_iso(std::int64_t t);
 
+// Levenshtein distance between two byte strings (for short strings: "did you mean ...?").
+size_t edit_distance(std::string_view a, std::string_view b);
+
 // Parses a decimal unsigned 64-bit integer, the whole string; nullopt otherwise.
 std::optional<std::uint64_t> parse_u64(std::string_view s);
 

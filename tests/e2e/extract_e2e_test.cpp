@@ -103,20 +103,55 @@ class ExtractE2E : public ::testing::Test {
   std::string m_ws;
 };
 
+// Small answer bounds that suit the random sample model (it fills every string to its bound).
+std::string tiny_bounds(int batch_size) {
+  return "[extract]\nbatch_size = " + std::to_string(batch_size) +
+         "\nnotes_max_chars = 60\nmax_claims = 2\nclaim_max_chars = 50\nmax_evidence = 2\nmax_examples = 1\n"
+         "example_prompt_max_chars = 40\nexample_response_max_chars = 60\n";
+}
+
+// What the construction guarantees, whatever the random model says on this CPU: every batch is
+// done (an answer under the batch's grammar always closes and parses), every evidence id is a
+// tweet of its batch, and the critique evaluated only its new message: the draft's answer stays
+// in the KV cache as sampled.
 TEST_F(ExtractE2E, TheTinyModelOnTheEmbeddedEngine) {
-  ASSERT_TRUE(test::run_knowthy({"sample-model", (m_dir / "m.gguf").string()}).exit_code == 0);
-  prepare(12, "[extract]\nbatch_size = 5\n[model]\npath = \"" + (m_dir / "m.gguf").string() +
-                  "\"\nthreads = 1\ncontext = 4096\n");
+  ASSERT_EQ(test::run_knowthy(test::sample_model_args(m_dir / "m.gguf")).exit_code, 0);
+  prepare(12, tiny_bounds(5) + "[model]\npath = \"" + (m_dir / "m.gguf").string() + "\"\n" + test::threads_setting() +
+                  "context = 8192\n");
   auto r = kt({"run", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto j = json::parse(r.out);
-  EXPECT_GE(j["batches_done"].get<int>(), 1) << r.out;
+  EXPECT_EQ(j["batches_failed"], 0) << r.out;
   EXPECT_EQ(j["remaining"]["pending"], 0);
   EXPECT_EQ(j["remaining"]["tweets_remaining"], 0);
-  EXPECT_EQ(expect_exactly_once(), j["batches_done"].get<int>());
-  // The critique continued the draft's conversation on the same KV sequence.
-  auto b = json::parse(test::read_text(fs::path(m_ws) / "runs" / "batch_000001" / "batch.json"));
-  EXPECT_LT(b["tokens"]["critique"]["prompt_evaluated"].get<int>(), b["tokens"]["draft"]["prompt"].get<int>());
+  EXPECT_EQ(j["remaining"]["failed"], 0);
+  const int done = expect_exactly_once();
+  EXPECT_EQ(done, j["batches_done"].get<int>());
+  EXPECT_GE(done, 2);
+  for (int id = 1; id <= done; ++id) {
+    const fs::path dir = fs::path(m_ws) / "runs" / pipeline::batch_dir_name(id);
+    auto b = json::parse(test::read_text(dir / "batch.json"));
+    const auto& d = b["tokens"]["draft"];
+    const auto& c = b["tokens"]["critique"];
+    // One attempt per pass, each a whole JSON object within max_tokens.
+    EXPECT_EQ(b["attempts"].size(), 2u) << b["attempts"];
+    for (const auto& a : b["attempts"]) {
+      EXPECT_EQ(a["finish"], "stop");
+      EXPECT_LT(a["completion_tokens"].get<int>(), b["max_tokens"].get<int>());
+    }
+    EXPECT_EQ(b["normalization"]["hallucinated_count"], 0);
+    EXPECT_EQ(b["normalization"]["draft"]["hallucinated_count"], 0);
+    // Token accounting: the critique's prompt is the draft's prompt, the draft's answer and the
+    // new message; only the new message was evaluated (the bound: 1.1x its tokens).
+    const int fresh = c["prompt"].get<int>() - d["prompt"].get<int>() - d["completion"].get<int>();
+    EXPECT_GT(fresh, 0) << b["tokens"];
+    EXPECT_LE(c["prompt_evaluated"].get<int>(), fresh * 11 / 10) << b["tokens"];
+    EXPECT_LE(d["prompt_evaluated"].get<int>(), d["prompt"].get<int>());  // a shared system prompt may be cached
+    std::set<std::string> tweets;
+    for (const auto& t : b["tweet_ids"]) tweets.insert(t.get<std::string>());
+    for (const auto& cand : json::parse(test::read_text(dir / "candidates.json")))
+      for (const auto& id : cand["evidence_tweet_ids"]) EXPECT_TRUE(tweets.contains(id.get<std::string>())) << id;
+  }
   auto s = kt({"status", "--json"});
   auto sj = json::parse(s.out);
   EXPECT_EQ(sj["batches"]["done"], j["batches_done"]);
@@ -124,16 +159,20 @@ TEST_F(ExtractE2E, TheTinyModelOnTheEmbeddedEngine) {
 }
 
 TEST_F(ExtractE2E, TheTinyModelBehindARealLlamaServer) {
-  ASSERT_TRUE(test::run_knowthy({"sample-model", (m_dir / "m.gguf").string()}).exit_code == 0);
+  ASSERT_EQ(test::run_knowthy(test::sample_model_args(m_dir / "m.gguf")).exit_code, 0);
   std::string error;
-  auto server = test::LlamaServer::start((m_dir / "m.gguf").string(), 4096, 2, error);
+  auto server = test::LlamaServer::start((m_dir / "m.gguf").string(), 8192, 2, error);
   ASSERT_TRUE(server) << error;
-  prepare(12, "[extract]\nbatch_size = 12\n[model]\nbackend = \"openai\"\nendpoint = \"" + server->url() + "\"\n");
+  prepare(12, tiny_bounds(12) + "[model]\nbackend = \"openai\"\nendpoint = \"" + server->url() + "\"\n");
   auto r = kt({"run", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto j = json::parse(r.out);
-  EXPECT_GE(j["batches_done"].get<int>(), 1) << r.out;
-  EXPECT_EQ(expect_exactly_once(), j["batches_done"].get<int>());
+  EXPECT_EQ(j["batches_done"], 1) << r.out;
+  EXPECT_EQ(expect_exactly_once(), 1);
+  // The server honoured the batch's schema: only the batch's tweets are cited.
+  auto b = json::parse(test::read_text(fs::path(m_ws) / "runs" / "batch_000001" / "batch.json"));
+  EXPECT_EQ(b["normalization"]["hallucinated_count"], 0);
+  EXPECT_EQ(b["normalization"]["draft"]["hallucinated_count"], 0);
 }
 
 TEST_F(ExtractE2E, ExtractDoesABudgetAndStatusCountsWhatIsLeft) {

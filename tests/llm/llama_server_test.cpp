@@ -40,7 +40,6 @@ class LlamaServerTest : public ::testing::Test {
   static std::unique_ptr<OpenAIBackend> backend() {
     OpenAIOptions o;
     o.endpoints = {"http://127.0.0.1:" + std::to_string(s_port)};
-    o.retries = 1;
     auto b = OpenAIBackend::create(o);
     EXPECT_TRUE(b);
     return std::move(*b);

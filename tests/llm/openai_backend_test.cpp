@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/support.hpp"
+
 namespace knowthy::llm {
 namespace {
 
@@ -26,26 +28,7 @@ json chat_reply(const std::string& content, const std::string& id = "chatcmpl-1"
       {"usage", {{"prompt_tokens", 12}, {"completion_tokens", 3}}}};
 }
 
-// An httplib server on a free loopback port, in a thread.
-class FakeServer {
- public:
-  explicit FakeServer(std::function<void(const httplib::Request&, httplib::Response&)> handler) {
-    m_server.Post(".*", std::move(handler));
-    m_port = m_server.bind_to_any_port("127.0.0.1");
-    m_thread = std::thread([this] { m_server.listen_after_bind(); });
-    while (!m_server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~FakeServer() {
-    m_server.stop();
-    m_thread.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-
- private:
-  httplib::Server m_server;
-  int m_port = 0;
-  std::thread m_thread;
-};
+using FakeServer = test::FakeHttpServer;
 
 // Accepts connections and closes them at once, without a reply.
 class SlammingServer {
@@ -88,8 +71,6 @@ class SlammingServer {
 OpenAIOptions fast(std::vector<std::string> endpoints) {
   OpenAIOptions o;
   o.endpoints = std::move(endpoints);
-  o.backoff_ms = 5;
-  o.retries = 3;
   o.connect_timeout_ms = 1000;
   o.timeout_ms = 2000;
   return o;
@@ -130,7 +111,9 @@ TEST(OpenAIBackend, SendsTheChatRequestAndReadsTheAnswer) {
   EXPECT_EQ(auth, "Bearer sekret");
 }
 
-TEST(OpenAIBackend, RetriesServerErrorsAnd429ThenSucceeds) {
+// The backend asks each endpoint once per call; the batch runner is the one retry layer (see
+// batch_runner_test), so a failing call is one request, and its error says whether to retry.
+TEST(OpenAIBackend, ServerErrorsAnd429AreOneRequestEachAndSayRetry) {
   std::atomic<int> calls{0};
   FakeServer srv([&](const httplib::Request&, httplib::Response& res) {
     int n = calls++;
@@ -139,51 +122,46 @@ TEST(OpenAIBackend, RetriesServerErrorsAnd429ThenSucceeds) {
       res.set_content(R"({"error":{"message":"boom"}})", "application/json");
     } else if (n == 1) {
       res.status = 429;
-      res.set_header("Retry-After", "0");
+      res.set_header("Retry-After", "7");
       res.set_content("slow down", "text/plain");
-    } else if (n == 2) {
-      res.status = 503;
     } else {
       res.set_content(chat_reply("fine").dump(), "application/json");
     }
   });
   auto b = OpenAIBackend::create(fast({srv.url()}));
-  auto c = (*b)->generate(hello());
-  ASSERT_TRUE(c) << c.error().why;
-  EXPECT_EQ(c->text, "fine");
-  EXPECT_EQ(calls.load(), 4);
-  EXPECT_EQ((*b)->attempts(), 4);
+  auto first = (*b)->generate(hello());
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().kind, ErrorKind::failed);  // a retry can fix it
+  EXPECT_NE(first.error().why.find("500"), std::string::npos) << first.error().why;
+  EXPECT_NE(first.error().why.find("boom"), std::string::npos);
+  EXPECT_EQ(calls.load(), 1);
+  auto second = (*b)->generate(hello());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind, ErrorKind::failed);
+  EXPECT_EQ(second.error().retry_after_ms, 7000);
+  auto third = (*b)->generate(hello());
+  ASSERT_TRUE(third) << third.error().why;
+  EXPECT_EQ(third->text, "fine");
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ((*b)->attempts(), 3);
 }
 
-TEST(OpenAIBackend, GivesUpAfterTheRetriesWithTheLastError) {
-  std::atomic<int> calls{0};
-  FakeServer srv([&](const httplib::Request&, httplib::Response& res) {
-    ++calls;
-    res.status = 502;
-    res.set_content(R"({"error":{"message":"upstream is down"}})", "application/json");
-  });
-  auto b = OpenAIBackend::create(fast({srv.url()}));
-  auto c = (*b)->generate(hello());
-  ASSERT_FALSE(c);
-  EXPECT_EQ(calls.load(), 4);  // 1 + 3 retries
-  EXPECT_NE(c.error().why.find("502"), std::string::npos) << c.error().why;
-  EXPECT_NE(c.error().why.find("upstream is down"), std::string::npos);
-}
-
-TEST(OpenAIBackend, ClientErrorsAreNotRetried) {
+TEST(OpenAIBackend, ClientErrorsAreBadInputWithTheServersMessage) {
   std::atomic<int> calls{0};
   FakeServer srv([&](const httplib::Request&, httplib::Response& res) {
     ++calls;
     res.status = 400;
-    res.set_content(R"({"error":{"message":"unknown model"}})", "application/json");
+    res.set_content(R"({"error":{"message":"the request exceeds the available context size"}})", "application/json");
   });
   auto c = (*OpenAIBackend::create(fast({srv.url()})))->generate(hello());
   ASSERT_FALSE(c);
   EXPECT_EQ(calls.load(), 1);
-  EXPECT_NE(c.error().why.find("unknown model"), std::string::npos);
+  EXPECT_EQ(c.error().kind, ErrorKind::bad_input);  // no retry can fix it
+  EXPECT_NE(c.error().why.find("exceeds the available context size"), std::string::npos) << c.error().why;
+  EXPECT_NE(c.error().why.find("400"), std::string::npos);
 }
 
-TEST(OpenAIBackend, TimeoutsAndClosedConnectionsAreRetried) {
+TEST(OpenAIBackend, TimeoutsAndClosedConnectionsAreOneRequestAndSayRetry) {
   std::atomic<int> calls{0};
   FakeServer slow([&](const httplib::Request&, httplib::Response& res) {
     if (calls++ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the read timeout
@@ -191,7 +169,11 @@ TEST(OpenAIBackend, TimeoutsAndClosedConnectionsAreRetried) {
   });
   auto o = fast({slow.url()});
   o.timeout_ms = 500;
-  auto c = (*OpenAIBackend::create(o))->generate(hello());
+  auto backend = *OpenAIBackend::create(o);
+  auto late = backend->generate(hello());
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().kind, ErrorKind::failed);
+  auto c = backend->generate(hello());
   ASSERT_TRUE(c) << c.error().why;
   EXPECT_EQ(c->text, "late but fine");
   EXPECT_EQ(calls.load(), 2);
@@ -199,8 +181,8 @@ TEST(OpenAIBackend, TimeoutsAndClosedConnectionsAreRetried) {
   SlammingServer slam;
   auto d = (*OpenAIBackend::create(fast({slam.url()})))->generate(hello());
   ASSERT_FALSE(d);
-  EXPECT_EQ(slam.accepted.load(), 4);
-  EXPECT_NE(d.error().why.find("after 4 attempts"), std::string::npos) << d.error().why;
+  EXPECT_EQ(d.error().kind, ErrorKind::failed);
+  EXPECT_EQ(slam.accepted.load(), 1);
 }
 
 TEST(OpenAIBackend, SpreadsRequestsOverEndpointsAndFailsOver) {
@@ -220,7 +202,7 @@ TEST(OpenAIBackend, SpreadsRequestsOverEndpointsAndFailsOver) {
   EXPECT_EQ(a_calls.load(), 4);
   EXPECT_EQ(b_calls.load(), 4);
 
-  // A dead endpoint: its requests are retried on the live one.
+  // A dead endpoint: its requests fail over to the live one within the same call.
   SlammingServer dead;
   auto mixed = *OpenAIBackend::create(fast({dead.url(), a.url()}));
   auto out2 = mixed->generate(std::vector<ChatRequest>(4, hello()));

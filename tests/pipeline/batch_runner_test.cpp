@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <regex>
 
+#include "llm/grammar.hpp"
+#include "llm/openai_backend.hpp"
 #include "pipeline/artifacts.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/integrity.hpp"
@@ -227,9 +230,24 @@ TEST_F(RunnerTest, RepliesCarryTheirOwnParentAndQuotesTheQuotedUrl) {
                       "https://twitter.com/bob/status/777"),
             std::string::npos)
       << user;
-  // The schema is in the system prompt, and constrains both passes.
-  EXPECT_NE(m_backend.requests.at(0).messages.at(0).content.find(answer_schema()), std::string::npos);
-  EXPECT_EQ(m_backend.requests.at(0).options.json_schema, answer_schema());
+  // The schema's shape is in the system prompt; the batch's own schema, whose evidence ids are
+  // exactly its tweets, constrains both passes, with max_tokens at its worst case.
+  const AnswerBounds bounds = answer_bounds(m_cfg.extract);
+  EXPECT_NE(m_backend.requests.at(0).messages.at(0).content.find(answer_schema(bounds, {})), std::string::npos);
+  const std::string schema = answer_schema(bounds, {"1", "2", "3", "4"});
+  ASSERT_EQ(m_backend.requests.size(), 2u);
+  for (const auto& rq : m_backend.requests) {
+    EXPECT_EQ(rq.options.json_schema, schema);
+    EXPECT_EQ(rq.options.max_tokens, *llm::schema_max_tokens(schema));
+  }
+  // The draft must leave room for the critique's answer; the critique needs none after it.
+  EXPECT_EQ(m_backend.requests[0].options.fit_reserve, m_backend.requests[0].options.max_tokens);
+  EXPECT_EQ(m_backend.requests[1].options.fit_reserve, 0);
+  EXPECT_EQ(
+      json::parse(
+          schema)["properties"]["knowledge_candidates"]["items"]["properties"]["evidence_tweet_ids"]["items"]["enum"],
+      json({"1", "2", "3", "4"}));
+  EXPECT_EQ(batch_json(1)["max_tokens"], m_backend.requests[0].options.max_tokens);
 }
 
 TEST_F(RunnerTest, TheCritiqueContinuesTheDraftsConversation) {
@@ -378,6 +396,7 @@ TEST_F(RunnerTest, UnparseableAnswersAreRetriedThenTheBatchFailsWithItsRawOutput
 TEST_F(RunnerTest, AModelThatIsDownIsReportedOnceBackedOffAndStopsTheRun) {
   m_cfg.extract.batch_size = 1;
   m_cfg.extract.stop_after_failures = 3;
+  m_cfg.model.retries = 2;
   for (std::uint64_t i = 1; i <= 6; ++i) add({i, "2024-01-0" + std::to_string(i)});
   m_backend.answer = [](const llm::ChatRequest&) -> Result<llm::Completion> {
     return fail("http://127.0.0.1:9", "connection refused");
@@ -388,8 +407,9 @@ TEST_F(RunnerTest, AModelThatIsDownIsReportedOnceBackedOffAndStopsTheRun) {
   EXPECT_EQ(r->summary.released, 3);
   EXPECT_EQ(m_warnings.size(), 1u);
   EXPECT_NE(m_warnings[0].find("connection refused"), std::string::npos);
-  // Each batch: first call, then retries after 100 and 200 ms.
+  // Each batch: first call, then retries after 100 and 200 ms; one retry layer, so three calls.
   EXPECT_EQ(m_clock.sleeps, (std::vector<long>{100, 200, 100, 200, 100, 200}));
+  EXPECT_EQ(m_backend.requests.size(), 9u);
   // Not the batches' fault: they wait as pending, with no folder, for the next run.
   for (int id = 1; id <= 3; ++id) EXPECT_EQ(status_of(id), "pending");
   EXPECT_FALSE(fs::exists(runs() / "batch_000001"));
@@ -413,6 +433,75 @@ TEST_F(RunnerTest, AnErrorRetryingCannotFixFailsTheBatchAtOnce) {
   EXPECT_EQ(r->summary.failed, 1);
   EXPECT_EQ(m_backend.requests.size(), 1u);
   EXPECT_EQ(status_of(1), "failed");
+}
+
+TEST_F(RunnerTest, ARetryAfterFromTheServerIsWaitedOut) {
+  add({1, "2024-01-01"});
+  int calls = 0;
+  m_backend.answer = [&](const llm::ChatRequest& r) -> Result<llm::Completion> {
+    if (calls++ == 0) {
+      auto e = fail("http://127.0.0.1:9", "answered 429: busy");
+      e.error().retry_after_ms = 7000;
+      return e;
+    }
+    return good_answer(r);
+  };
+  auto r = extract();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->summary.done, 1);
+  EXPECT_EQ(m_clock.sleeps, std::vector<long>{7000});  // not the 100 ms backoff
+}
+
+// The real openai backend against a server that refuses or fails, through the runner: one retry
+// layer (the runner's, on the fake clock), and a refused request fails its batch at once.
+TEST_F(RunnerTest, AServersRefusalFailsTheBatchAtOnceAndItsFailuresAreRetriedOnce) {
+  m_cfg.extract.batch_size = 1;
+  m_cfg.model.retries = 2;
+  add({1, "2024-01-01"});
+  add({2, "2024-01-02"});
+  std::atomic<int> calls{0};
+  std::atomic<int> fail_first{0};
+  test::FakeHttpServer server([&](const httplib::Request& rq, httplib::Response& res) {
+    ++calls;
+    if (rq.body.find("[1] 2024-01-01") != std::string::npos) {
+      res.status = 400;
+      res.set_content(R"({"error":{"code":400,"message":"the request exceeds the available context size, try )"
+                      R"(increasing it","type":"exceed_context_size_error"}})",
+                      "application/json");
+      return;
+    }
+    if (fail_first-- > 0) {
+      res.status = 503;
+      res.set_content(R"({"error":{"message":"Loading model"}})", "application/json");
+      return;
+    }
+    const std::string content = answer_citing({"2"}, "fine");
+    res.set_content(
+        json{{"id", "x"},
+             {"choices",
+              {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}}}}
+            .dump(),
+        "application/json");
+  });
+  fail_first = 2;
+  BackendFactory f = [&]() -> Result<std::unique_ptr<llm::ModelBackend>> {
+    llm::OpenAIOptions o;
+    o.endpoints = {server.url()};
+    auto b = llm::OpenAIBackend::create(o);
+    if (!b) return std::unexpected(b.error());
+    return std::unique_ptr<llm::ModelBackend>(std::move(*b));
+  };
+  auto r = run_extract(*m_ws, m_cfg, f, m_clock, {}, {});
+  ASSERT_TRUE(r) << r.error().why;
+  EXPECT_EQ(status_of(1), "failed");
+  EXPECT_EQ(status_of(2), "done");
+  // Batch 1: one request. Batch 2: two 503s and then the draft, then the critique.
+  EXPECT_EQ(calls.load(), 1 + 3 + 1);
+  EXPECT_EQ(m_clock.sleeps, (std::vector<long>{100, 200}));
+  auto b = batch_json(1);
+  EXPECT_NE(b["error"].get<std::string>().find("exceeds the available context size"), std::string::npos) << b;
+  EXPECT_EQ(b["attempts"].size(), 1u);
+  expect_consistent();
 }
 
 TEST_F(RunnerTest, ParallelBatchesAreSentTogether) {

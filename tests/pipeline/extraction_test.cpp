@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "llm/grammar.hpp"
 #include "llm/llama_backend.hpp"
 #include "llm/sample_model.hpp"
 #include "support/support.hpp"
@@ -134,7 +135,7 @@ TEST(Extraction, CategoriesFieldsAndEvidenceAreNormalizedAndReported) {
   EXPECT_EQ(e.candidates[0].claim, "Runs trails.");
   EXPECT_EQ(e.candidates[0].evidence_tweet_ids, (std::vector<std::string>{"1765014949458977460", "42"}));
   EXPECT_TRUE(e.candidates[0].flags.empty());
-  EXPECT_EQ(e.candidates[1].claim.size(), k_max_claim);
+  EXPECT_EQ(e.candidates[1].claim.size(), static_cast<size_t>(AnswerBounds{}.claim_max_chars));
   EXPECT_EQ(e.candidates[1].flags, std::vector<std::string>{"missing-evidence"});
   ASSERT_EQ(e.examples.size(), 1u);
   EXPECT_EQ(e.examples[0].flags, std::vector<std::string>{"missing-evidence"});
@@ -149,7 +150,7 @@ TEST(Extraction, CategoriesFieldsAndEvidenceAreNormalizedAndReported) {
       "knowledge_candidates[0].evidence_tweet_ids: 999 is not a tweet of this batch, dropped",
       "knowledge_candidates[0].evidence_tweet_ids: \"abc\" is not a tweet of this batch, dropped",
       "knowledge_candidates[1]: no claim, dropped",
-      "knowledge_candidates[2].claim: 700 bytes cut to 500",
+      "knowledge_candidates[2].claim: 700 characters cut to 100",
       "knowledge_candidates[2].evidence_tweet_ids: 7 is not a tweet of this batch, dropped",
       "knowledge_candidates[3]: \"not an object\" is not an object, dropped",
       "training_examples[0]: empty response, dropped",
@@ -169,37 +170,124 @@ TEST(Extraction, IdsAsBigNumbersStayExact) {
   EXPECT_EQ(e.candidates[0].evidence_tweet_ids, std::vector<std::string>{"1765014949458977459"});
 }
 
-TEST(Extraction, SchemaIsValidJsonSchemaWithTheContractsKeys) {
-  auto s = json::parse(answer_schema());
-  EXPECT_EQ(s["required"].size(), 4u);
-  EXPECT_EQ(s["properties"]["knowledge_candidates"]["items"]["properties"]["category"]["enum"].size(),
-            categories().size());
+TEST(Extraction, TheBoundsAreEnforcedOnUnconstrainedAnswersInCharacters) {
+  AnswerBounds b;
+  b.notes_max_chars = 5;
+  b.max_claims = 1;
+  b.claim_max_chars = 3;
+  b.max_evidence = 1;
+  b.max_examples = 1;
+  b.example_prompt_max_chars = 4;
+  b.example_response_max_chars = 2;
+  NormalizationReport rep;
+  auto e = parse_answer(R"({"notes_markdown":"ÅÄÖåäö","knowledge_candidates":[
+    {"category":"habit","claim":"日本語です","evidence_tweet_ids":["42","1765014949458977459"],"confidence":0.5},
+    {"category":"habit","claim":"two","evidence_tweet_ids":["42"],"confidence":0.5}],
+    "training_examples":[{"prompt":"Why so?","response":"🙂🙂🙂","evidence_tweet_ids":["42"]},
+                         {"prompt":"b","response":"c","evidence_tweet_ids":["42"]}],
+    "rubric_scores":{"grounding":1,"specificity":1,"source_distinction":1,"coverage":1}})",
+                        k_batch, rep, b);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->notes_markdown, "ÅÄÖåä");  // characters, not bytes: no sequence is split
+  ASSERT_EQ(e->candidates.size(), 1u);
+  EXPECT_EQ(e->candidates[0].claim, "日本語");
+  EXPECT_EQ(e->candidates[0].evidence_tweet_ids, std::vector<std::string>{"42"});
+  ASSERT_EQ(e->examples.size(), 1u);
+  EXPECT_EQ(e->examples[0].prompt, "Why");  // cut to "Why " and trimmed
+  EXPECT_EQ(e->examples[0].response, "🙂🙂");
+  EXPECT_EQ(rep.dropped_candidates, 1);
+  EXPECT_EQ(rep.dropped_examples, 1);
+  EXPECT_TRUE(rep.hallucinated_ids.empty());
 }
 
-TEST(Extraction, TheSchemaConstrainsTheRealEngineToParseableAnswers) {
+TEST(Extraction, TheBatchSchemaEnumeratesItsTweetsAndBoundsEverything) {
+  AnswerBounds b;
+  b.max_claims = 5;
+  b.max_evidence = 2;
+  auto s = json::parse(answer_schema(b, {"42", "1765014949458977459"}));
+  EXPECT_EQ(s["required"].size(), 4u);
+  const json& cand = s["properties"]["knowledge_candidates"];
+  EXPECT_EQ(cand["maxItems"], 5);
+  EXPECT_EQ(cand["items"]["properties"]["category"]["enum"].size(), categories().size());
+  EXPECT_EQ(cand["items"]["properties"]["evidence_tweet_ids"]["maxItems"], 2);
+  EXPECT_EQ(cand["items"]["properties"]["evidence_tweet_ids"]["items"]["enum"], json({"42", "1765014949458977459"}));
+  EXPECT_EQ(cand["items"]["properties"]["claim"]["maxLength"], b.claim_max_chars);
+  EXPECT_EQ(cand["items"]["properties"]["confidence"]["enum"].size(), 11u);
+  EXPECT_EQ(s["properties"]["training_examples"]["items"]["properties"]["evidence_tweet_ids"]["items"]["enum"],
+            json({"42", "1765014949458977459"}));
+  // Without ids: the shape the prompt shows, any id of up to 20 digits.
+  auto shape = json::parse(answer_schema(b, {}));
+  EXPECT_TRUE(
+      shape["properties"]["knowledge_candidates"]["items"]["properties"]["evidence_tweet_ids"]["items"].contains(
+          "pattern"));
+
+  // The worst case grows with every bound, and ids are at most 20 digits, so the bound covers
+  // every batch.
+  const int base = *answer_token_bound(b);
+  auto bigger = b;
+  bigger.claim_max_chars += 10;
+  EXPECT_EQ(*answer_token_bound(bigger), base + 10 * 4 * b.max_claims);  // 4 bytes per character at most
+  bigger = b;
+  bigger.max_evidence += 1;
+  EXPECT_GT(*answer_token_bound(bigger), base);
+  EXPECT_LE(*llm::schema_max_tokens(answer_schema(b, {"42", "1765014949458977459"})), base);
+}
+
+// What the construction guarantees on the real engine, whatever the random model picks: under
+// the batch's schema with max_tokens at its worst case, every answer closes, parses, stays
+// within the bounds and cites only tweets of the batch.
+TEST(Extraction, UnderTheBatchSchemaTheRealEngineAlwaysClosesAndCitesOnlyTheBatch) {
   test::TempDir dir;
-  ASSERT_TRUE(llm::write_sample_model(dir / "m.gguf", llm::SampleModelOptions{}));
+  test::write_model(dir / "m.gguf");
   llm::LlamaOptions o;
   o.model_path = (dir / "m.gguf").string();
-  o.threads = 1;
-  o.context = 2048;
+  o.threads = test::engine_threads();
+  o.context = 4096;
   auto b = llm::LlamaBackend::load(o);
   ASSERT_TRUE(b);
+  AnswerBounds bounds;
+  bounds.notes_max_chars = 60;
+  bounds.max_claims = 3;
+  bounds.claim_max_chars = 50;
+  bounds.max_evidence = 2;
+  bounds.max_examples = 1;
+  bounds.example_prompt_max_chars = 40;
+  bounds.example_response_max_chars = 60;
+  const std::vector<std::string> ids{"1765014949458977459", "1765014949458977460", "42"};
+  const std::string schema = answer_schema(bounds, ids);
+  const int max_tokens = *llm::schema_max_tokens(schema);
   std::vector<llm::ChatRequest> rq;
   for (std::uint32_t seed = 1; seed <= 4; ++seed) {
     llm::ChatRequest r;
-    r.messages = {{"user", "[42] 2024-01-01: I bake bread.\nAnswer in JSON."}};
-    r.options.json_schema = answer_schema();
-    r.options.max_tokens = 1500;
-    r.options.temperature = 0.7f;
+    r.messages = {{"user",
+                   "[42] 2024-01-01: I bake bread.\n[1765014949458977459] 2024-01-02: Rain again.\n"
+                   "Answer in JSON."}};
+    r.options.json_schema = schema;
+    r.options.max_tokens = max_tokens;
+    r.options.temperature = seed == 1 ? 0.0f : 0.9f;
     r.options.seed = seed;
     rq.push_back(r);
   }
+  const std::set<std::string> batch(ids.begin(), ids.end());
   for (auto& c : (*b)->generate(rq)) {
     ASSERT_TRUE(c) << c.error().why;
+    EXPECT_EQ(c->finish, llm::FinishReason::stop) << c->text;
+    EXPECT_LT(c->completion_tokens, max_tokens);
+    auto j = json::parse(c->text, nullptr, false);  // the whole answer is one JSON object
+    ASSERT_TRUE(j.is_object()) << c->text;
     NormalizationReport rep;
-    auto e = parse_answer(c->text, k_batch, rep);
-    EXPECT_TRUE(e) << c->text;
+    auto e = parse_answer(c->text, batch, rep, bounds);
+    ASSERT_TRUE(e) << c->text;
+    EXPECT_TRUE(rep.hallucinated_ids.empty()) << c->text;
+    for (const auto& change : rep.changes) {  // nothing out of bounds, of the wrong type or unknown
+      EXPECT_EQ(change.find("cut to"), std::string::npos) << change;
+      EXPECT_EQ(change.find("clamped"), std::string::npos) << change;
+      EXPECT_EQ(change.find("not a"), std::string::npos) << change;
+      EXPECT_EQ(change.find("unknown"), std::string::npos) << change;
+      EXPECT_EQ(change.find("missing"), std::string::npos) << change;
+    }
+    EXPECT_LE(j["knowledge_candidates"].size(), 3u);
+    EXPECT_EQ(e->rubric_scores.size(), rubric_keys().size());
   }
 }
 

@@ -34,7 +34,7 @@ TEST(Workspace, CreatedPrivateWithConfigAndSchema) {
   // The written config parses back to the defaults.
   auto cfg = load_config(ws->config_path());
   ASSERT_TRUE(cfg);
-  EXPECT_EQ(cfg->extract.batch_size, 50);
+  EXPECT_EQ(cfg->extract.batch_size, 40);
   EXPECT_EQ(cfg->model.backend, "llama");
 }
 

@@ -1,5 +1,7 @@
 #include "support/support.hpp"
 
+#include "llm/sample_model.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
@@ -138,6 +140,49 @@ LlamaServer::~LlamaServer() {
     ::kill(m_pid, SIGTERM);
     ::waitpid(m_pid, nullptr, 0);
   }
+}
+
+namespace {
+long env_number(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end || n < 1) throw std::runtime_error(std::string(name) + " must be a positive number");
+  return n;
+}
+}  // namespace
+
+std::uint64_t model_seed() { return static_cast<std::uint64_t>(env_number("KNOWTHY_TEST_MODEL_SEED", 1)); }
+int engine_threads() { return static_cast<int>(env_number("KNOWTHY_TEST_THREADS", 1)); }
+
+void write_model(const fs::path& path) {
+  llm::SampleModelOptions o;
+  o.seed = model_seed();
+  if (auto r = llm::write_sample_model(path, o); !r) throw std::runtime_error("sample model: " + r.error().why);
+}
+
+std::vector<std::string> sample_model_args(const fs::path& path) {
+  return {"sample-model", path.string(), "--seed", std::to_string(model_seed())};
+}
+
+std::string threads_setting() { return "threads = " + std::to_string(engine_threads()) + "\n"; }
+
+struct FakeHttpServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+};
+
+FakeHttpServer::FakeHttpServer(Handler handler) : m_impl(std::make_unique<Impl>()) {
+  m_impl->server.Post(".*", std::move(handler));
+  m_port = m_impl->server.bind_to_any_port("127.0.0.1");
+  m_impl->thread = std::thread([this] { m_impl->server.listen_after_bind(); });
+  while (!m_impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+FakeHttpServer::~FakeHttpServer() {
+  m_impl->server.stop();
+  m_impl->thread.join();
 }
 
 }  // namespace knowthy::test

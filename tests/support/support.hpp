@@ -1,6 +1,10 @@
 #pragma once
 // Test helpers: temporary folders and running the real knowthy binary.
+#include <httplib.h>
+
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,6 +57,32 @@ class LlamaServer {
   int m_port = 0;
   int m_pid = -1;
 };
+
+// An HTTP server on a free loopback port, in a thread, answering every POST with `handler`
+// (a stand-in for an OpenAI-compatible server).
+class FakeHttpServer {
+ public:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  explicit FakeHttpServer(Handler handler);
+  ~FakeHttpServer();
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+  int m_port = 0;
+};
+
+// The sample model and engine threads that tests driving a model use. scripts/sweep.sh sets
+// KNOWTHY_TEST_MODEL_SEED (the random weights: another seed is another model) and
+// KNOWTHY_TEST_THREADS (another summation order, as another CPU would give); defaults 1 and 1.
+std::uint64_t model_seed();
+int engine_threads();
+// Writes the sample model of model_seed() to `path` (what `knowthy sample-model --seed` writes).
+void write_model(const std::filesystem::path& path);
+// "--seed N" for `knowthy sample-model`, and "threads = N" for a [model] section.
+std::vector<std::string> sample_model_args(const std::filesystem::path& path);
+std::string threads_setting();
 
 std::string read_text(const std::filesystem::path& p);
 void write_text(const std::filesystem::path& p, const std::string& s);
