@@ -18,6 +18,14 @@ using namespace knowthy::llm;
 
 namespace {
 
+// Exactly n tokens, whatever the model would say.
+GenerateOptions exactly(int n) {
+  GenerateOptions o;
+  o.max_tokens = n;
+  o.ignore_eos = true;
+  return o;
+}
+
 struct Args {
   std::string model;
   int threads = 2;
@@ -62,7 +70,7 @@ std::vector<Message> prompt_of(LlamaBackend& b, int tokens, int salt) {
     std::string text = filler(tokens * 2, salt).substr(0, static_cast<size_t>(chars));
     std::vector<Message> m{{"user", text}};
     // Estimate by the engine's own count: render and count with a 1-token generation.
-    auto c = b.generate(ChatRequest{m, GenerateOptions{1, 0, 0, {}, {}, true}, {}});
+    auto c = b.generate(ChatRequest{m, exactly(1), {}});
     if (!c) break;
     if (std::abs(c->prompt_tokens - tokens) <= 2) return m;
     chars = std::max(16, chars * tokens / std::max(1, c->prompt_tokens));
@@ -123,7 +131,7 @@ int main(int argc, char** argv) {
     std::vector<double> pp, tg;
     for (int r = 0; r <= a.reps; ++r) {  // r == 0 warms up
       auto msgs = prompt_of(*g_sizer, a.pp, 100 + r);
-      auto c = b->generate(ChatRequest{msgs, GenerateOptions{a.tg, 0, 0, {}, {}, true}, {}});
+      auto c = b->generate(ChatRequest{msgs, exactly(a.tg), {}});
       if (!c) return 1;
       if (r == 0) continue;
       pp.push_back(c->prompt_tokens_evaluated / (c->prompt_ms / 1000.0));
@@ -144,8 +152,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r <= a.reps; ++r) {
       std::vector<ChatRequest> rq;
       for (int i = 0; i < n; ++i)
-        rq.push_back(
-            ChatRequest{prompt_of(*g_sizer, 128, 1000 * r + i), GenerateOptions{a.par_tokens, 0, 0, {}, {}, true}, {}});
+        rq.push_back(ChatRequest{prompt_of(*g_sizer, 128, 1000 * r + i), exactly(a.par_tokens), {}});
       auto t0 = std::chrono::steady_clock::now();
       auto out = b->generate(rq);
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -171,17 +178,17 @@ int main(int argc, char** argv) {
   for (int round = 0; round < 2; ++round) {  // the second round is reported: the first warms up
     auto draft_msgs = prompt_of(*g_sizer, a.pp, 7 + round);
     draft_msgs.insert(draft_msgs.begin(), Message{"system", "You read a person's tweets and take notes."});
-    auto draft = b->generate(ChatRequest{draft_msgs, GenerateOptions{a.tg, 0, 0, {}, {}, true}, {}});
+    auto draft = b->generate(ChatRequest{draft_msgs, exactly(a.tg), {}});
     if (!draft) return 1;
     auto crit_msgs = draft_msgs;
     crit_msgs.push_back({"assistant", draft->text});
     crit_msgs.push_back({"user", "Critique the draft: which claims are not supported by the tweets? Answer in JSON."});
     auto t0 = std::chrono::steady_clock::now();
-    auto crit = b->generate(ChatRequest{crit_msgs, GenerateOptions{1, 0, 0, {}, {}, true}, draft->session});
+    auto crit = b->generate(ChatRequest{crit_msgs, exactly(1), draft->session});
     double cont_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     auto fresh = load(a, 2, 4096);
     t0 = std::chrono::steady_clock::now();
-    auto full = fresh->generate(ChatRequest{crit_msgs, GenerateOptions{1, 0, 0, {}, {}, true}, {}});
+    auto full = fresh->generate(ChatRequest{crit_msgs, exactly(1), {}});
     double full_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!crit || !full) return 1;
     if (round == 0) continue;

@@ -24,6 +24,7 @@ struct GenerateOptions {
   std::uint32_t seed = 0;
   std::vector<std::string> stop;  // the answer ends before the first of these
   std::string json_schema;        // when set, the answer is constrained to JSON matching it
+  std::string grammar;            // a GBNF grammar instead (embedded backend and llama-server)
   bool ignore_eos = false;        // generate max_tokens exactly (benchmarks; embedded backend only)
   // When >= 0, the request fails at once (bad input, no retry can fix it) unless its prompt,
   // max_tokens and this many more tokens fit the context: what a caller that must get a closed
@@ -45,7 +46,7 @@ struct ChatRequest {
 };
 
 struct Completion {
-  std::string text;
+  std::string text;                 // valid UTF-8 (stray bytes become U+FFFD)
   std::string session;              // names the conversation, for traceability and continuation
   int prompt_tokens = 0;            // tokens in the whole prompt
   int prompt_tokens_evaluated = 0;  // of those, the ones the engine had to evaluate (not cached)

@@ -88,7 +88,7 @@ Result<Completion> CommandBackend::run_one(const ChatRequest& rq) {
     }
   }
   if (c.session.empty()) c.session = rq.session.empty() ? new_session_id("command") : rq.session;
-  c.text = trim(out);
+  c.text = util::valid_utf8(trim(out));
   return c;
 }
 

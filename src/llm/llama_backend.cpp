@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "llm/grammar.hpp"
+#include "util/text.hpp"
 
 namespace knowthy::llm {
 
@@ -369,7 +370,9 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       if (rq.options.ignore_eos)
         for (llama_token t = 0; t < llama_vocab_n_tokens(m.vocab); ++t)
           if (llama_vocab_is_eog(m.vocab, t)) sp.logit_bias.push_back({t, -INFINITY});
-      if (!rq.options.json_schema.empty()) {
+      if (!rq.options.grammar.empty()) {
+        sp.grammar = common_grammar(COMMON_GRAMMAR_TYPE_USER, rq.options.grammar);
+      } else if (!rq.options.json_schema.empty()) {
         auto g = schema_grammar(rq.options.json_schema);
         if (!g) {
           results[i] = std::unexpected(g.error());
@@ -526,8 +529,9 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       s.prompt_text = std::move(a.prompt_text);
       s.prompt_len = a.prompt.size();
       s.answer.assign(a.answer.begin(), a.answer.begin() + static_cast<std::ptrdiff_t>(whole));
-      s.answer_text = a.c.text;
       s.answer_tail = a.c.text.substr(whole ? a.answer_ends[whole - 1] : 0);
+      a.c.text = util::valid_utf8(a.c.text);
+      s.answer_text = a.c.text;  // what a continuation sends back; the cache keeps the tokens
       a.c.prompt_ms = prompt_ms;
       a.c.generation_ms = gen_ms;
       results[a.index] = std::move(a.c);

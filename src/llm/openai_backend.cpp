@@ -158,7 +158,8 @@ Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_en
   body["temperature"] = rq.options.temperature;
   body["seed"] = rq.options.seed;
   if (!rq.options.stop.empty()) body["stop"] = rq.options.stop;
-  if (!rq.options.json_schema.empty()) {
+  if (!rq.options.grammar.empty()) body["grammar"] = rq.options.grammar;  // llama-server's own field
+  if (!rq.options.json_schema.empty() && rq.options.grammar.empty()) {
     auto schema = json::parse(rq.options.json_schema, nullptr, false);
     if (schema.is_discarded()) return bad_input("json schema", "not valid JSON");
     body["response_format"] = {{"type", "json_schema"},

@@ -57,4 +57,19 @@ TEST(Text, Trim) {
   EXPECT_EQ(trim("x"), "x");
 }
 
+TEST(Text, ValidUtf8ReplacesOnlyStrayBytes) {
+  EXPECT_EQ(valid_utf8("plain"), "plain");
+  EXPECT_EQ(valid_utf8("🙂 é 日本"), "🙂 é 日本");
+  EXPECT_EQ(valid_utf8("a\xF0x"), "a\xEF\xBF\xBDx");  // a lead byte without its continuation
+  EXPECT_EQ(valid_utf8("\xF0\x9F\x99"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // cut off mid-character
+  EXPECT_EQ(valid_utf8("\x80"), "\xEF\xBF\xBD");
+}
+
+TEST(Text, EditDistance) {
+  EXPECT_EQ(edit_distance("batch_size", "batch_size"), 0u);
+  EXPECT_EQ(edit_distance("batch_sise", "batch_size"), 1u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+}
+
 }  // namespace knowthy::util
