@@ -168,5 +168,26 @@ TEST_F(BadInput, NoSuchPath) {
   EXPECT_NE(r.err.find("no such file"), std::string::npos);
 }
 
+// A typo in knowthy.toml must not silently lose the setting: every command that reads it stops.
+TEST_F(BadInput, ATypoInTheConfigurationNamesTheLineAndTheNearestKey) {
+  write_text(ws / "knowthy.toml", "[extract]\nbatch_size = 10\nbatch_sise = 20\n");
+  for (const char* cmd : {"extract", "status", "health"}) {
+    auto r = run_knowthy({"--workspace", ws.string(), cmd});
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.err;
+    EXPECT_NE(
+        r.err.find("knowthy: error: " + (ws / "knowthy.toml").string() + ":3: unknown key batch_sise in [extract]"),
+        std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("hint: did you mean batch_size?"), std::string::npos) << r.err;
+  }
+  write_text(ws / "knowthy.toml", "[model]\ncontext = 10\n");
+  auto r = run_knowthy({"--workspace", ws.string(), "extract"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("model.context = 10 is out of range: it must be between 64 and 1048576"), std::string::npos)
+      << r.err;
+  write_text(ws / "knowthy.toml", "");  // nothing was changed meanwhile
+  EXPECT_EQ(snapshot(), snapshot_before);
+}
+
 }  // namespace
 }  // namespace knowthy::test

@@ -27,7 +27,7 @@ class LlamaServerTest : public ::testing::Test {
   static void SetUpTestSuite() {
     s_dir = new test::TempDir();
     s_model = (*s_dir / "tiny.gguf").string();
-    ASSERT_TRUE(write_sample_model(s_model, SampleModelOptions{}));
+    test::write_model(s_model);
     std::string error;
     s_server = test::LlamaServer::start(s_model, 2048, 2, error).release();
     ASSERT_TRUE(s_server) << error;
@@ -93,7 +93,7 @@ TEST_F(LlamaServerTest, ScoreMatchesTheEmbeddedEngine) {
   auto b = backend();
   LlamaOptions lo;
   lo.model_path = s_model;
-  lo.threads = 1;
+  lo.threads = test::engine_threads();
   lo.context = 1024;
   auto local = LlamaBackend::load(lo);
   ASSERT_TRUE(local);

@@ -121,9 +121,9 @@ std::unique_ptr<LlamaServer> LlamaServer::start(const std::string& model, int co
     std::freopen(log.c_str(), "w", stdout);
     std::freopen(log.c_str(), "a", stderr);
     const std::string port = std::to_string(s->m_port), ctx = std::to_string(context * parallel),
-                      np = std::to_string(parallel);
+                      np = std::to_string(parallel), threads = std::to_string(engine_threads());
     ::execl(KNOWTHY_LLAMA_SERVER, "llama-server", "-m", model.c_str(), "--host", "127.0.0.1", "--port", port.c_str(),
-            "-c", ctx.c_str(), "-np", np.c_str(), "-t", "1", static_cast<char*>(nullptr));
+            "-c", ctx.c_str(), "-np", np.c_str(), "-t", threads.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   httplib::Client cli("127.0.0.1", s->m_port);

@@ -1,0 +1,62 @@
+// The README's first command, in small: the demo's own settings (scripts/demo.toml) on the random
+// sample model, through every step the demo runs. What must hold on any machine is what the
+// construction guarantees: every batch done (an answer under its batch's grammar always closes
+// and parses), no evidence outside the batch, and every later step succeeding, health included.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/support.hpp"
+
+namespace knowthy {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+TEST(DemoE2E, TheDemoSettingsCompleteEveryStepOnTheSampleModel) {
+  test::TempDir dir;
+  const std::string ws = (dir / "ws").string();
+  auto kt = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--workspace", ws});
+    return test::run_knowthy(args);
+  };
+  ASSERT_EQ(test::run_knowthy({"sample-archive", (dir / "a.zip").string(), "--tweets", "120"}).exit_code, 0);
+  ASSERT_EQ(test::run_knowthy(test::sample_model_args(dir / "m.gguf")).exit_code, 0);
+  ASSERT_EQ(kt({"init"}).exit_code, 0);
+  test::write_text(fs::path(ws) / "knowthy.toml", test::read_text(fs::path(KNOWTHY_SOURCE_DIR) / "scripts/demo.toml") +
+                                                      "path = \"" + (dir / "m.gguf").string() + "\"\n" +
+                                                      test::threads_setting());
+  ASSERT_EQ(kt({"ingest", (dir / "a.zip").string()}).exit_code, 0);
+  auto check = kt({"model", "check", "--json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+
+  auto run = kt({"run", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  auto r = json::parse(run.out);
+  EXPECT_GE(r["batches_done"].get<int>(), 4);
+  EXPECT_EQ(r["batches_failed"], 0);
+  EXPECT_EQ(r["batches_released"], 0);
+  for (const auto& b : r["batches"]) EXPECT_EQ(b["hallucinated_ids"], 0) << b;
+  EXPECT_EQ(kt({"verify"}).exit_code, 0);
+
+  for (std::vector<std::string> step : {std::vector<std::string>{"consolidate"}, {"datasets"}, {"health"}}) {
+    auto s = kt(step);
+    EXPECT_EQ(s.exit_code, 0) << step[0] << "\n" << s.out << s.err;
+  }
+  auto health = json::parse(test::read_text(fs::path(ws) / "health.json"));
+  EXPECT_NE(health["status"], "fail") << health.dump(1);
+  char week[16];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(week, sizeof week, "%G-W%V", std::gmtime(&now));
+  auto insights = kt({"insights", "--week", week});
+  EXPECT_EQ(insights.exit_code, 0) << insights.err;
+  for (const char* f : {"profile/profile.md", "datasets/dpo.train.jsonl", "datasets/sft.train.jsonl"})
+    EXPECT_TRUE(fs::exists(fs::path(ws) / f)) << f;
+  EXPECT_TRUE(fs::exists(fs::path(ws) / "insights" / (std::string(week) + ".md")));
+}
+
+}  // namespace
+}  // namespace knowthy
