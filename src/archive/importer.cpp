@@ -26,6 +26,10 @@ struct FileSet {
   std::vector<std::string> tweets, deleted, notes, likes, account, profile;
   // The manifest's userInfo: the account when account.js is missing or empty.
   std::string account_id, username, display_name;
+  // Files the manifest lists that the archive lacks: people remove files (likes, deleted
+  // tweets, media) before they share or keep an export. Skipped with a warning.
+  std::vector<std::string> skipped;
+  std::vector<std::string> missing_tweets;  // of those, the tweet files
 };
 
 // Sorts "tweets.js", "tweets-part1.js", "tweets-part2.js", "tweets-part10.js" in part order.
@@ -68,9 +72,17 @@ Result<FileSet> find_files(const ArchiveSource& src) {
     fs.likes = files_of({"like"});
     fs.account = files_of({"account"});
     fs.profile = files_of({"profile"});
+    for (auto* v : {&fs.tweets, &fs.deleted, &fs.notes, &fs.likes, &fs.account, &fs.profile})
+      std::erase_if(*v, [&](const std::string& f) {
+        if (src.find(f)) return false;
+        fs.skipped.push_back(f);
+        if (v == &fs.tweets) fs.missing_tweets.push_back(f);
+        return true;
+      });
     if (!fs.tweets.empty()) return fs;
   }
-  // No manifest (or one without tweets): go by the names every layout has used.
+  // No manifest, or none of the tweet files it lists is here: go by the names every layout has
+  // used (what the manifest said was skipped stays reported).
   static const std::regex k_tweets(R"(data/tweets?(-part\d+)?\.js)");
   static const std::regex k_deleted(R"(data/deleted-tweets?(-part\d+)?\.js)");
   static const std::regex k_notes(R"(data/note-tweet(-part\d+)?\.js)");
@@ -223,9 +235,16 @@ Result<ImportReport> import_archive(store::Db& db, const fs::path& path, const I
   if (!src) return std::unexpected(src.error());
   auto files = find_files(**src);
   if (!files) return std::unexpected(files.error());
-  if (files->tweets.empty())
-    return bad_input(path.string(), "no tweets file (data/tweets.js or data/tweet.js)",
+  if (files->tweets.empty()) {
+    std::string listed;
+    for (const auto& f : files->missing_tweets) listed += (listed.empty() ? "" : ", ") + f;
+    return bad_input(path.string(),
+                     listed.empty()
+                         ? "no tweets file (data/tweets.js or data/tweet.js)"
+                         : "no tweets file: " + listed + " listed in data/manifest.js but not in the archive",
                      "is this a complete Twitter/X archive?");
+  }
+  rep.skipped = files->skipped;
   auto acc = read_account(**src, *files);
   if (!acc) return std::unexpected(acc.error());
   rep.account_id = acc->account_id;
@@ -298,7 +317,27 @@ ON CONFLICT(account_id) DO UPDATE SET username = excluded.username, display_name
     std::string raw(rec.size(), '\0');
     size_t len = 0;
     if (simdjson::minify(rec.data(), rec.size(), raw.data(), len) == simdjson::SUCCESS) raw.resize(len);
-    notes.add(Note{std::string(id), *sec, std::string(text), std::move(raw), 0});
+    Note note{std::string(id), *sec, std::string(text), std::move(raw), 0, {}, {}, {}};
+    // Optional entities; real exports have written the url keys both ways.
+    auto str = [](simdjson::dom::element e, std::initializer_list<const char*> keys) {
+      std::string_view v;
+      for (const char* k : keys)
+        if (e[k].get_string().get(v) == simdjson::SUCCESS) return std::string(v);
+      return std::string();
+    };
+    simdjson::dom::array arr;
+    if ((*n)["core"]["urls"].get_array().get(arr) == simdjson::SUCCESS)
+      for (auto u : arr) {
+        NoteLink l{str(u, {"shortUrl", "url"}), str(u, {"expandedUrl", "expanded_url"})};
+        if (!l.short_url.empty()) note.links.push_back(std::move(l));
+      }
+    if ((*n)["core"]["mentions"].get_array().get(arr) == simdjson::SUCCESS)
+      for (auto m : arr)
+        if (auto v = str(m, {"screenName", "screen_name"}); !v.empty()) note.mentions.push_back(v);
+    if ((*n)["core"]["hashtags"].get_array().get(arr) == simdjson::SUCCESS)
+      for (auto h : arr)
+        if (auto v = str(h, {"text", "hashtag"}); !v.empty()) note.hashtags.push_back(v);
+    notes.add(std::move(note));
     ++rep.notes_seen;
     return {};
   });

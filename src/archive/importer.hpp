@@ -22,7 +22,8 @@ struct ImportReport {
   std::uint64_t likes_seen = 0, likes_added = 0;
   std::uint64_t bytes = 0;  // uncompressed bytes of the data files read
   double seconds = 0;
-  std::vector<std::string> files;  // data files read, in order
+  std::vector<std::string> files;    // data files read, in order
+  std::vector<std::string> skipped;  // listed in data/manifest.js but not in the archive
 };
 
 Result<ImportReport> import_archive(store::Db& db, const std::filesystem::path& path, const ImportOptions& opt);

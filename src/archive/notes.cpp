@@ -1,5 +1,10 @@
 #include "archive/notes.hpp"
 
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
 #include "util/text.hpp"
 
 namespace knowthy::archive {
@@ -43,6 +48,46 @@ std::string normalize_for_match(std::string_view text) {
   return out;
 }
 
+std::string expand_links(std::string_view text, const std::vector<NoteLink>& links) {
+  if (links.empty()) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t at = text.find("://t.co/", i);
+    const size_t start = at == std::string_view::npos ? at : text.rfind("http", at);
+    if (at == std::string_view::npos || start == std::string_view::npos || start < i || at - start > 5) {
+      out.append(text.substr(i));
+      break;
+    }
+    size_t end = at + 8;
+    while (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end]))) ++end;
+    const std::string_view link = text.substr(start, end - start);
+    out.append(text.substr(i, start - i));
+    auto it = std::find_if(links.begin(), links.end(), [&](const NoteLink& l) { return l.short_url == link; });
+    out.append(it == links.end() || it->expanded.empty() ? link : std::string_view(it->expanded));
+    i = end;
+  }
+  return out;
+}
+
+namespace {
+
+// A JSON array of strings: `base`'s items, then those of `more` it lacks (`drop` left out).
+std::string merged(const std::string& base_json, const std::vector<std::string>& more, std::string_view drop = {}) {
+  auto base = nlohmann::json::parse(base_json, nullptr, false);
+  std::vector<std::string> items;
+  if (base.is_array())
+    for (const auto& v : base)
+      if (v.is_string() && (drop.empty() || v.get<std::string>().find(drop) == std::string::npos))
+        items.push_back(v.get<std::string>());
+  for (const auto& m : more)
+    if (std::find(items.begin(), items.end(), m) == items.end()) items.push_back(m);
+  return nlohmann::json(items).dump();
+}
+
+}  // namespace
+
 void NoteMatcher::add(Note note) {
   m_by_second[note.created_at].push_back(m_notes.size());
   m_normalized.push_back(normalize_for_match(note.text));
@@ -69,8 +114,15 @@ bool NoteMatcher::apply(Tweet& tweet, std::string_view escaped_full_text) {
   if (best == SIZE_MAX || best_len < need) return false;
   Note& note = m_notes[best];
   note.tweet_id = tweet.id;
-  tweet.text = tweet.leading_mentions + note.text;
+  tweet.text = tweet.leading_mentions + expand_links(note.text, note.links);
   tweet.note_id = note.note_id;
+  std::vector<std::string> urls;
+  for (const auto& l : note.links)
+    if (!l.expanded.empty()) urls.push_back(l.expanded);
+  // The truncated tweet links to the whole post ("/i/web/status/<id>"): the note replaces it.
+  tweet.urls_json = merged(tweet.urls_json, urls, "/i/web/status/");
+  tweet.mentions_json = merged(tweet.mentions_json, note.mentions);
+  tweet.hashtags_json = merged(tweet.hashtags_json, note.hashtags);
   return true;
 }
 

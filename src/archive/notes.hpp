@@ -11,13 +11,23 @@
 
 namespace knowthy::archive {
 
+struct NoteLink {
+  std::string short_url;  // the t.co link in the note's text
+  std::string expanded;   // where it leads
+};
+
 struct Note {
   std::string note_id;
-  std::string created_at;      // ISO, seconds
-  std::string text;            // the full text, as written
-  std::string raw;             // the record, minified
-  std::uint64_t tweet_id = 0;  // 0 until matched
+  std::string created_at;                       // ISO, seconds
+  std::string text;                             // the full text, as written (t.co links and all)
+  std::string raw;                              // the record, minified
+  std::uint64_t tweet_id = 0;                   // 0 until matched
+  std::vector<NoteLink> links;                  // core.urls
+  std::vector<std::string> mentions, hashtags;  // core.mentions (screen names), core.hashtags
 };
+
+// The note's text with each t.co link of `links` replaced by its expanded URL.
+std::string expand_links(std::string_view text, const std::vector<NoteLink>& links);
 
 // Normalized form used for matching: t.co links become a marker, whitespace collapses,
 // a trailing ellipsis is dropped.
@@ -28,7 +38,9 @@ class NoteMatcher {
   void add(Note note);
   bool empty() const { return m_notes.empty(); }
   // If a note of the same second matches the tweet's text, gives the tweet the note's full text
-  // (leading mentions kept) and returns true. `escaped_full_text` is the record's full_text.
+  // (leading mentions kept, t.co links expanded), the note's links as its urls (the truncated
+  // tweet's link to itself dropped) and the note's mentions and hashtags beside its own, and
+  // returns true. `escaped_full_text` is the record's full_text.
   bool apply(Tweet& tweet, std::string_view escaped_full_text);
   const std::vector<Note>& notes() const { return m_notes; }
 

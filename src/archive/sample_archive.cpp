@@ -118,6 +118,18 @@ Result<SampleSummary> write_sample_archive(const fs::path& out, const SampleOpti
   while (!root.empty() && root.back() == '/') root.pop_back();
   if (!root.empty()) root += '/';
   sink.set_root(root);
+  std::vector<std::string> omitted;
+  for (const auto& o : opt.omit) {
+    if (o == "likes")
+      omitted.push_back("data/like.js");
+    else if (o == "deleted")
+      omitted.push_back(modern ? "data/deleted-tweets.js" : "data/deleted-tweet.js");
+    else if (o == "media")
+      omitted.insert(omitted.end(), {"data/tweets_media", "data/tweet_media"});
+    else
+      return bad_input("--omit " + o, "unknown", "use likes, deleted or media");
+  }
+  sink.omit(omitted);
 
   Generator gen(opt, ctx, sink);
   auto t = gen.run();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -35,6 +36,9 @@ struct SampleOptions {
   // Note tweets end in "… https://t.co/…" (a url entity pointing at the whole post); false: just "…".
   bool note_link = true;
   int compression_level = 6;  // zip deflate level 1-9 (benchmarks may trade size for speed)
+  // Data files left out although data/manifest.js lists them, as people do before sharing an
+  // export: "likes" (like.js), "deleted" (deleted-tweets.js), "media" (the media folders).
+  std::vector<std::string> omit;
 };
 
 struct SampleSummary {

@@ -39,6 +39,10 @@ Status Sink::open_zip(const fs::path& file, int level, int64_t mtime) {
 Status Sink::begin(std::string_view rel, int64_t size) {
   std::string name = m_root + std::string(rel);
   m_current = name;
+  m_skipping = std::any_of(m_omit.begin(), m_omit.end(), [&](const std::string& o) {
+    return rel == o || (rel.starts_with(o) && rel.size() > o.size() && rel[o.size()] == '/');
+  });
+  if (m_skipping) return {};
   if (m_zip) {
     ::archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, name.c_str());
@@ -61,6 +65,7 @@ Status Sink::begin(std::string_view rel, int64_t size) {
 }
 
 Status Sink::write(std::string_view data) {
+  if (m_skipping) return {};
   m_bytes += data.size();
   if (m_zip) {
     while (!data.empty()) {
@@ -75,6 +80,10 @@ Status Sink::write(std::string_view data) {
 }
 
 Status Sink::end() {
+  if (m_skipping) {
+    m_skipping = false;
+    return {};
+  }
   if (m_zip) {
     if (archive_write_finish_entry(m_zip) != ARCHIVE_OK) return zip_error(m_current);
     return {};

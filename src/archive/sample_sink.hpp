@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -29,6 +30,9 @@ class Sink {
 
   void open_dir(const std::filesystem::path& dir) { m_dir = dir; }
   void set_root(std::string root) { m_root = std::move(root); }
+  // Members at these paths (or under these folders) are not written, as when a person removes
+  // files from an export; the manifest still lists them.
+  void omit(std::vector<std::string> paths) { m_omit = std::move(paths); }
 
   // Starts a member; size < 0 = unknown (streamed).
   Status begin(std::string_view rel, int64_t size);
@@ -46,6 +50,8 @@ class Sink {
   std::FILE* m_file = nullptr;
   std::filesystem::path m_dir;
   std::string m_root, m_current;
+  std::vector<std::string> m_omit;
+  bool m_skipping = false;  // the current member is omitted
   int64_t m_mtime = 0;
   uint64_t m_bytes = 0;
 };

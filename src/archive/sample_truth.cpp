@@ -1,5 +1,7 @@
 #include "archive/sample_truth.hpp"
 
+#include <algorithm>
+
 #include <string>
 #include <utility>
 
@@ -33,6 +35,7 @@ json note_truth_entry(const TweetInfo& info) {
   j["created_at"] = info.note_created;
   j["expected_text"] = info.expected;
   j["note_text"] = info.note_text;
+  j["expected_urls"] = info.note_urls;
   return j;
 }
 
@@ -95,6 +98,21 @@ json make_truth(const SampleOptions& opt, const Context& ctx, TruthParts&& in) {
     for (const auto& s : in.emoji) tweets.push_back(truth_entry(s));
   t["tweets"] = std::move(tweets);
   t["deleted_tweets"] = std::move(in.deleted);
+  // Files the manifest lists but the archive lacks: what an importer must skip (and report).
+  json skipped = json::array();
+  auto omitted = [&](const char* what) { return std::find(opt.omit.begin(), opt.omit.end(), what) != opt.omit.end(); };
+  t["options"]["omit"] = opt.omit;  // (t is ordered: `o` no longer points into it)
+  if (omitted("deleted")) {
+    skipped.push_back(modern ? "data/deleted-tweets.js" : "data/deleted-tweet.js");
+    t["counts"]["deleted"] = 0;
+    t["deleted_tweets"] = json::array();
+  }
+  if (omitted("likes")) {
+    skipped.push_back("data/like.js");
+    t["counts"]["likes"] = 0;
+    t["counts"]["likes_without_text"] = 0;
+  }
+  t["skipped"] = std::move(skipped);
   t["about"] =
       "counts.original includes quotes; counts.replies includes self_replies. tweets[].text is the stored text: "
       "full_text with &amp; &lt; &gt; decoded and every t.co link (media too) replaced by its expanded_url; for a note "

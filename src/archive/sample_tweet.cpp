@@ -383,8 +383,25 @@ void TweetFactory::note(TextBuilder& tb, Rng& rng, const TweetSpec& s, const std
   info.note = true;
   info.note_id = nid;
   info.note_created = stamp;
-  info.note_text = text;
   info.expected = mentions + text;
+  // A third of the long posts end with a link: the note's text keeps its t.co form and core.urls
+  // says where it leads. It lies past the cut, so the tweet's own text does not change; the
+  // decision hashes the tweet's time, so the other tweets' random draws do not change either.
+  std::string short_url, expanded;
+  size_t from = 0;
+  if (mix(m_ctx.seed ^ 0x6e6f74656c696e6bull, static_cast<uint64_t>(s.ms)) % 3 == 0) {
+    static constexpr std::string_view k_slugs[] = {"why-mayflies", "counting-insects-in-the-rain",
+                                                   "open-data-in-ecology", "a-year-in-bergen"};
+    Rng lr(mix(m_ctx.seed, static_cast<uint64_t>(s.ms) ^ 0x6c696e6bull));
+    short_url = tco(lr);
+    expanded = "https://adafield.net/notes/" + std::string(k_slugs[lr.below(4)]);
+    text += "\n\nMore: ";
+    for (char c : text) from += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    text += short_url;
+    info.expected = mentions + text.substr(0, text.size() - short_url.size()) + expanded;
+    info.note_urls = {expanded};
+  }
+  info.note_text = text;
   if (!note_json) return;
   JsonWriter w(*note_json, false, 1);
   w.begin_object().key("noteTweet").begin_object();
@@ -392,7 +409,16 @@ void TweetFactory::note(TextBuilder& tb, Rng& rng, const TweetSpec& s, const std
   w.key("lifecycle").begin_object().kv("value", "1").kv("name", "Active").kv("originalName", "Active");
   w.key("annotations").begin_object().end().end();
   w.kv("createdAt", stamp);
-  w.key("core").begin_object().empty_array("styletags").empty_array("urls").kv("text", text);
+  w.key("core").begin_object().empty_array("styletags");
+  if (short_url.empty()) {
+    w.empty_array("urls");
+  } else {
+    w.key("urls").begin_array().begin_object();
+    w.kv("shortUrl", short_url).kv("expandedUrl", expanded).kv("displayUrl", expanded.substr(8));
+    w.kn("fromIndex", from).kn("toIndex", from + short_url.size());
+    w.end().end();
+  }
+  w.kv("text", text);
   w.empty_array("mentions").empty_array("cashtags").empty_array("hashtags").end();
   w.end().end();
 }

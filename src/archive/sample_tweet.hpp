@@ -50,6 +50,7 @@ struct TweetInfo {
   std::vector<std::string> media_files;
   bool note = false;
   std::string note_id, note_created, note_text;
+  std::vector<std::string> note_urls;  // where the note's links lead
   bool non_bmp = false, entity_after_non_bmp = false;
 };
 

@@ -31,6 +31,9 @@ void register_ingest(CLI::App& app, const GlobalOptions& g, Runner& run) {
       opt.progress = cfg->import.show_progress && !json_out;
       auto rep = archive::import_archive(ws->db(), path, opt);
       if (!rep) return std::unexpected(rep.error());
+      for (const auto& f : rep->skipped)
+        std::fprintf(stderr, "knowthy: warning: %s: listed in manifest.js but not in the archive; skipped\n",
+                     f.c_str());
       if (json_out) {
         nlohmann::json j = {{"account", {{"username", rep->username}, {"account_id", rep->account_id}}},
                             {"tweets_seen", rep->tweets_seen},
@@ -43,7 +46,8 @@ void register_ingest(CLI::App& app, const GlobalOptions& g, Runner& run) {
                             {"likes_added", rep->likes_added},
                             {"bytes", rep->bytes},
                             {"seconds", rep->seconds},
-                            {"files", rep->files}};
+                            {"files", rep->files},
+                            {"skipped", rep->skipped}};
         std::printf("%s\n", j.dump().c_str());
       } else {
         std::printf(

@@ -33,6 +33,10 @@ void register_sample_archive(CLI::App& app, const GlobalOptions&, Runner& run) {
   cmd->add_option("--end", o->s.end_date, "last day (YYYY-MM-DD)");
   cmd->add_option("--truth", o->truth, "ground-truth file (default: OUT.truth.json)");
   cmd->add_flag("--full-truth", o->s.full_truth, "list every tweet in the ground truth");
+  cmd->add_option("--omit", o->s.omit,
+                  "leave out a data file the manifest still lists, as people do before sharing an export: "
+                  "likes, deleted, media (repeatable)")
+      ->check(CLI::IsMember({"likes", "deleted", "media"}));
   cmd->add_option("--compression-level", o->s.compression_level, "zip deflate level 1-9")->capture_default_str();
   cmd->callback([&run, o] {
     run = [o]() -> Status {

@@ -33,16 +33,20 @@ std::string valid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    // The sequence its lead byte announces, with the continuation bytes that follow (a stray
+    // continuation byte is a sequence of one): one character, valid or replaced.
+    const size_t want = lead < 0x80 ? 1 : lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    size_t n = 1;
+    while (n < want && i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) ++n;
     utf8proc_int32_t cp = 0;
-    const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
-                                    static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
-    if (n > 0) {
-      out.append(s.substr(i, static_cast<size_t>(n)));
-      i += static_cast<size_t>(n);
-    } else {
+    const auto got = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+                                      static_cast<utf8proc_ssize_t>(n), &cp);
+    if (got == static_cast<utf8proc_ssize_t>(n) && n == want)
+      out.append(s.substr(i, n));
+    else
       out += "\xEF\xBF\xBD";
-      ++i;
-    }
+    i += n;
   }
   return out;
 }

@@ -13,8 +13,10 @@ std::string trim(std::string_view s);
 // Byte offset of the code point with index `cp` in UTF-8 `s` (s.size() when past the end).
 size_t utf8_offset(std::string_view s, size_t cp);
 
-// `s` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD (model output
-// may end inside a character, or hold stray bytes; JSON and chat templates need valid text).
+// `s` with each malformed UTF-8 sequence replaced by one U+FFFD (model output may end inside a
+// character, or hold stray bytes; JSON and chat templates need valid text). A sequence is what its
+// lead byte announces, as llama.cpp's grammar counts characters, so a string the grammar bounded
+// to N characters stays within N.
 std::string valid_utf8(std::string_view s);
 
 // Appends `s` with &amp; &lt; &gt; decoded (the only entities Twitter writes into full_text).

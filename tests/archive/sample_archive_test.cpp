@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/text.hpp"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace knowthy::archive;
@@ -272,8 +274,17 @@ TEST_F(SampleArchiveTest, TruthMatchesRecordsAndEntitiesSliceTheEscapedText) {
     ASSERT_TRUE(created.ends_with(".000Z"));
     auto nid = std::stoull(n["noteTweetId"].get<std::string>());
     EXPECT_EQ(iso_of_ms(static_cast<std::int64_t>(nid >> 22) + k_epoch_ms), created.substr(0, 19) + "Z");
-    notes.insert(
-        {created.substr(0, 19) + "Z", {n["noteTweetId"].get<std::string>(), n["core"]["text"].get<std::string>()}});
+    // The stored text has the note's links expanded (core.urls: fromIndex/toIndex in code points).
+    std::string text = n["core"]["text"];
+    for (const auto& u : n["core"]["urls"]) {
+      const std::string short_url = u["shortUrl"];
+      const size_t from = knowthy::util::utf8_offset(text, std::stoul(u["fromIndex"].get<std::string>()));
+      EXPECT_EQ(text.substr(from, short_url.size()), short_url);
+      EXPECT_EQ(std::stoul(u["toIndex"].get<std::string>()) - std::stoul(u["fromIndex"].get<std::string>()),
+                short_url.size());
+      text.replace(from, short_url.size(), u["expandedUrl"].get<std::string>());
+    }
+    notes.insert({created.substr(0, 19) + "Z", {n["noteTweetId"].get<std::string>(), text}});
   }
 
   std::map<std::string, json> by_id;

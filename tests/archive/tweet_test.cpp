@@ -80,8 +80,8 @@ TEST(Notes, SameSecondThreadMatchesByText) {
   std::string a(300, 'a'), b(300, 'b');
   a = "First & long post " + a;
   b = "Second post " + b;
-  m.add(Note{"n1", "2024-03-05T12:17:21Z", a, "{}", 0});
-  m.add(Note{"n2", "2024-03-05T12:17:21Z", b, "{}", 0});
+  m.add(Note{"n1", "2024-03-05T12:17:21Z", a, "{}", 0, {}, {}, {}});
+  m.add(Note{"n2", "2024-03-05T12:17:21Z", b, "{}", 0, {}, {}, {}});
   Tweet t2;
   t2.id = 2;
   t2.created_at = "2024-03-05T12:17:21Z";

@@ -2,6 +2,7 @@
 // against the generator's ground truth, tweet by tweet.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -114,6 +115,77 @@ TEST(IngestE2E, SameSecondNoteThreadsAndEmojiEntities) {
       if ((static_cast<unsigned char>(s[i]) & 0xF8) == 0xF0) emoji_then_link = true;
   }
   EXPECT_TRUE(emoji_then_link);
+}
+
+// A real export often lacks files its manifest lists: people remove likes, deleted tweets and
+// media before they share or keep it. Each is a warning, reported under `skipped`, and the rest
+// imports as the truth says.
+TEST(IngestE2E, FilesTheManifestListsButTheArchiveLacksAreSkippedWithAWarning) {
+  TempDir dir;
+  fs::path a =
+      make_sample(dir, "trimmed.zip", {"--tweets", "400", "--omit", "likes", "--omit", "deleted", "--omit", "media"});
+  json truth = json::parse(read_text(a.string() + ".truth.json"));
+  EXPECT_EQ(truth["skipped"], json({"data/deleted-tweets.js", "data/like.js"}));
+  fs::path ws = dir / "ws";
+  auto r = run_knowthy({"--workspace", ws.string(), "ingest", a.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string f : {"data/deleted-tweets.js", "data/like.js"})
+    EXPECT_NE(r.err.find("knowthy: warning: " + f + ": listed in manifest.js but not in the archive; skipped"),
+              std::string::npos)
+        << r.err;
+  auto j = run_knowthy({"--workspace", (dir / "ws2").string(), "ingest", "--json", a.string()});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  json rep = json::parse(j.out);
+  std::vector<std::string> skipped = rep["skipped"];
+  std::sort(skipped.begin(), skipped.end());
+  EXPECT_EQ(json(skipped), truth["skipped"]);
+  EXPECT_EQ(rep["likes_seen"], 0);
+  EXPECT_EQ(rep["deleted_seen"], 0);
+  check_against_truth(dir, a);
+}
+
+TEST(IngestE2E, AMissingTweetsPartIsSkippedButNoTweetFileAtAllIsAnError) {
+  TempDir dir;
+  fs::path a = make_sample(dir, "parts", {"--tweets", "600", "--part-size", "250", "--format", "dir"});
+  fs::remove(a / "data" / "tweets-part2.js");
+  auto r = run_knowthy({"--workspace", (dir / "ws").string(), "ingest", "--json", a.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["skipped"], json({"data/tweets-part2.js"}));
+  EXPECT_EQ(json::parse(r.out)["tweets_seen"], 500);
+  fs::remove(a / "data" / "tweets.js");
+  fs::remove(a / "data" / "tweets-part1.js");
+  auto none = run_knowthy({"--workspace", (dir / "ws3").string(), "ingest", a.string()});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no tweets file: data/tweets.js, data/tweets-part1.js, data/tweets-part2.js listed in "
+                          "data/manifest.js but not in the archive"),
+            std::string::npos)
+      << none.err;
+}
+
+// Long posts whose note holds links: the stored text has the expanded URLs of core.urls, and so
+// has `urls` (the truncated tweet's link to itself goes); the tweet's mentions and hashtags stay.
+TEST(IngestE2E, NoteTweetLinksAreExpandedInTextAndUrls) {
+  TempDir dir;
+  fs::path a = make_sample(dir, "notes.zip", {"--tweets", "600", "--note-fraction", "0.3", "--seed", "9"});
+  check_against_truth(dir, a);
+  json truth = json::parse(read_text(a.string() + ".truth.json"));
+  auto tweets = exported(dir / ("ws-" + a.filename().string()));
+  int linked = 0;
+  for (const json& n : truth["note_tweets"]) {
+    const json& t = tweets[n["tweet_id"].get<std::string>()];
+    const std::string text = t["text"];
+    EXPECT_EQ(text, n["expected_text"]);
+    EXPECT_EQ(text.find("https://t.co/"), std::string::npos) << text;
+    for (const auto& u : t["urls"]) EXPECT_EQ(u.get<std::string>().find("/i/web/status/"), std::string::npos) << u;
+    if (n["expected_urls"].empty()) continue;
+    ++linked;
+    EXPECT_NE(n["note_text"].get<std::string>().find("https://t.co/"), std::string::npos);
+    for (const auto& u : n["expected_urls"]) {
+      EXPECT_NE(text.find(u.get<std::string>()), std::string::npos) << text;
+      EXPECT_NE(std::find(t["urls"].begin(), t["urls"].end(), u), t["urls"].end()) << t["urls"];
+    }
+  }
+  EXPECT_GE(linked, 5);
 }
 
 TEST(IngestE2E, ReingestIsIdempotent) {

@@ -60,9 +60,15 @@ TEST(Text, Trim) {
 TEST(Text, ValidUtf8ReplacesOnlyStrayBytes) {
   EXPECT_EQ(valid_utf8("plain"), "plain");
   EXPECT_EQ(valid_utf8("🙂 é 日本"), "🙂 é 日本");
-  EXPECT_EQ(valid_utf8("a\xF0x"), "a\xEF\xBF\xBDx");  // a lead byte without its continuation
-  EXPECT_EQ(valid_utf8("\xF0\x9F\x99"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // cut off mid-character
-  EXPECT_EQ(valid_utf8("\x80"), "\xEF\xBF\xBD");
+  EXPECT_EQ(valid_utf8("a\xF0x"), "a\xEF\xBF\xBDx");      // a lead byte without its continuation
+  EXPECT_EQ(valid_utf8("\xF0\x9F\x99"), "\xEF\xBF\xBD");  // cut off mid-character: one replacement
+  EXPECT_EQ(valid_utf8("\x80\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  // Well formed in shape but not valid (a surrogate, an overlong form): one character, replaced.
+  EXPECT_EQ(valid_utf8("a\xED\xA0\x80"
+                       "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(valid_utf8("\xF0\x80\x80\x80"), "\xEF\xBF\xBD");
 }
 
 TEST(Text, EditDistance) {
