@@ -55,10 +55,17 @@ std::string expand_links(std::string_view text, const std::vector<NoteLink>& lin
   size_t i = 0;
   while (i < text.size()) {
     const size_t at = text.find("://t.co/", i);
-    const size_t start = at == std::string_view::npos ? at : text.rfind("http", at);
-    if (at == std::string_view::npos || start == std::string_view::npos || start < i || at - start > 5) {
+    if (at == std::string_view::npos) {
       out.append(text.substr(i));
       break;
+    }
+    const size_t start = at >= i + 5 && text.substr(at - 5, 5) == "https"  ? at - 5
+                         : at >= i + 4 && text.substr(at - 4, 4) == "http" ? at - 4
+                                                                           : std::string_view::npos;
+    if (start == std::string_view::npos) {  // not a link we know: copy through it, go on
+      out.append(text.substr(i, at + 8 - i));
+      i = at + 8;
+      continue;
     }
     size_t end = at + 8;
     while (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end]))) ++end;

@@ -43,7 +43,8 @@ Status insights(const GlobalOptions& g, const InsightsArgs& a) {
       llm::ChatRequest rq;
       rq.messages = {{"user", prompt}};
       rq.options.max_tokens = 300;
-      auto c = backend->generate(rq);
+      util::SystemClock clock;
+      auto c = llm::generate_retrying(*backend, rq, clock, cfg->model.retries, cfg->extract.retry_backoff_ms);
       if (!c) return std::unexpected(c.error());
       return c->text;
     };

@@ -34,15 +34,13 @@ std::vector<pipeline::PromptTweet> check_tweets() {
 }
 
 pipeline::AnswerBounds check_bounds() {
-  pipeline::AnswerBounds b;
-  b.notes_max_chars = 120;
-  b.max_claims = 2;
-  b.claim_max_chars = 80;
-  b.max_evidence = 2;
-  b.max_examples = 1;
-  b.example_prompt_max_chars = 60;
-  b.example_response_max_chars = 80;
-  return b;
+  return {.notes_max_chars = 120,
+          .max_claims = 2,
+          .claim_max_chars = 80,
+          .max_evidence = 2,
+          .max_examples = 1,
+          .example_prompt_max_chars = 60,
+          .example_response_max_chars = 80};
 }
 
 Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {

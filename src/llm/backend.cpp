@@ -2,11 +2,23 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <random>
 
 namespace knowthy::llm {
 
 const char* finish_reason_name(FinishReason r) { return r == FinishReason::length ? "length" : "stop"; }
+
+Result<Completion> generate_retrying(ModelBackend& backend, const ChatRequest& request, util::Clock& clock, int retries,
+                                     int backoff_ms) {
+  constexpr std::chrono::milliseconds k_max_wait{10 * 60 * 1000};
+  for (int attempt = 0;; ++attempt) {
+    auto c = backend.generate(request);
+    if (c || c.error().kind != ErrorKind::failed || attempt >= retries) return c;
+    auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(backoff_ms) << std::min(attempt, 20));
+    clock.sleep_for(std::min(std::max(wait, std::chrono::milliseconds(c.error().retry_after_ms)), k_max_wait));
+  }
+}
 
 std::string new_session_id(std::string_view backend) {
   thread_local std::mt19937_64 rng{std::random_device{}()};

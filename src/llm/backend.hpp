@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/clock.hpp"
 #include "util/result.hpp"
 
 namespace knowthy::llm {
@@ -89,6 +90,13 @@ class ModelBackend {
     return std::move(generate(std::span<const ChatRequest>(&request, 1)).front());
   }
 };
+
+// One request with the retry policy the batch runner applies to its own: an error a retry can fix
+// (kind `failed`: a server down or busy) is tried again up to `retries` times, waiting `backoff_ms`
+// doubled each time (or the server's Retry-After when longer; at most 10 minutes) through `clock`.
+// For callers that make a single request (the weekly summary).
+Result<Completion> generate_retrying(ModelBackend& backend, const ChatRequest& request, util::Clock& clock, int retries,
+                                     int backoff_ms);
 
 // A new session id: the backend name, then 16 random hex digits ("llama-3f9c...").
 std::string new_session_id(std::string_view backend);

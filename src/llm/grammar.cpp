@@ -143,6 +143,7 @@ class Parser {
       }
     }
     const int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (m_i + static_cast<size_t>(n) > m_s.size()) throw error("a UTF-8 sequence is cut off");
     std::uint32_t cp = n == 1 ? c : c & (0xFF >> (n + 1));
     for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(m_s[m_i + static_cast<size_t>(k)]) & 0x3F);
     m_i += static_cast<size_t>(n);
@@ -202,18 +203,12 @@ class Parser {
           ranges.emplace_back(lo, hi);
         }
         if (m_i >= m_s.size()) throw error("unclosed character class");
-        std::int64_t top = 0;  // the largest code point admitted
-        if (!negated) {
+        // A negated class admits 4-byte sequences whatever it lists: llama.cpp decodes any lead
+        // byte from 0xF0 up as 4 bytes, to values past U+10FFFF that no class excludes.
+        std::int64_t top = negated ? 0x10FFFF : 0;  // the largest code point admitted
+        if (!negated)
           for (auto [lo, hi] : ranges) top = std::max<std::int64_t>(top, hi);
-        } else {
-          top = 0x10FFFF;
-          for (bool moved = true; moved && top >= 0;) {
-            moved = false;
-            for (auto [lo, hi] : ranges)
-              if (top >= lo && top <= hi) top = static_cast<std::int64_t>(lo) - 1, moved = true;
-          }
-        }
-        seq.kids.push_back(bytes(top < 0 ? 0 : utf8_len(static_cast<std::uint32_t>(top))));
+        seq.kids.push_back(bytes(utf8_len(static_cast<std::uint32_t>(top))));
         m_i = space(m_i + 1, nested);
       } else if (c == '<' || c == '!') {  // a token: one token, whatever its bytes
         const size_t close = m_s.find('>', m_i);

@@ -54,30 +54,27 @@ void quiet_llama_log() {
   });
 }
 
+// A request a slot served and its answer, so that a continuation (the same conversation, that
+// answer as an assistant message, new messages) reuses the cache whatever the answer holds.
+struct Turn {
+  std::vector<Message> messages;    // the conversation
+  std::string prompt_text;          // rendered
+  std::vector<llama_token> prompt;  // its tokens
+  std::vector<llama_token> answer;  // every token sampled for the answer, as sampled (the last one
+                                    // of a cut-off answer was never decoded)
+  std::string answer_text;          // the answer as returned
+  std::string answer_tail;          // answer text past the last whole token (a stop string cut it)
+};
+
 // One KV-cache sequence and what it holds.
 struct Slot {
   llama_seq_id seq = 0;
   std::vector<llama_token> tokens;  // evaluated into the cache, in order
   std::string session;
   std::uint64_t last_used = 0;
-  // The last request it served, so that a continuation (the same conversation, its answer, a new
-  // message) reuses the cache whatever the answer holds.
-  std::vector<Message> messages;    // its conversation
-  std::string prompt_text;          // rendered (empty: nothing to continue)
-  size_t prompt_len = 0;            // its prompt's tokens: tokens[0, prompt_len)
-  std::vector<llama_token> answer;  // every token sampled for the answer, as sampled (the last one
-                                    // of a cut-off answer was never decoded)
-  std::string answer_text;          // the answer as returned
-  std::string answer_tail;          // answer text past the last whole token (a stop string cut it)
-
-  void forget() {
-    messages.clear();
-    prompt_text.clear();
-    prompt_len = 0;
-    answer.clear();
-    answer_text.clear();
-    answer_tail.clear();
-  }
+  // The last turn served, then the turn it continued (if it did): a retry of a continuation
+  // continues the same earlier turn again.
+  std::vector<Turn> turns;
 };
 
 // Stands for the earlier answer when a continuation is rendered: what the template writes
@@ -170,28 +167,34 @@ struct LlamaBackend::Impl {
     return *best;
   }
 
-  // Drops what the slot holds beyond `keep` tokens.
+  // Drops what the slot holds beyond `keep` tokens. (Its turns may stay: a continuation's prompt is
+  // built from a turn's own tokens and reuses what is still cached by common prefix.)
   void truncate(Slot& s, size_t keep) {
     if (keep < s.tokens.size()) {
       llama_memory_seq_rm(llama_get_memory(ctx.get()), s.seq, static_cast<llama_pos>(keep), -1);
       s.tokens.resize(keep);
     }
-    if (keep < s.prompt_len + s.answer.size()) s.forget();
   }
 
-  // The prompt of `rq` when it continues what slot `s` served last: the same messages, then that
-  // answer as an assistant message, then new ones. It is the slot's prompt tokens, then the
-  // answer's tokens exactly as sampled (control tokens and byte pieces included, so nothing is
-  // re-tokenized), then the tokens of the text the template puts after the answer. nullopt when
-  // `rq` is not such a continuation.
-  std::optional<std::vector<llama_token>> continuation(const Slot& s, const ChatRequest& rq) const {
-    const size_t n = s.messages.size();
-    if (s.prompt_text.empty() || rq.session.empty() || rq.session != s.session || rq.messages.size() <= n + 1)
-      return std::nullopt;
+  // The prompt of `rq` when it continues a turn slot `s` served: that turn's messages, its answer
+  // as an assistant message, then new ones. It is the turn's prompt tokens, then the answer's
+  // tokens exactly as sampled (control tokens and byte pieces included, so nothing is
+  // re-tokenized), then the tokens of the text the template puts after the answer. `turn`
+  // receives which of the slot's turns it continues. nullopt when `rq` continues none.
+  std::optional<std::vector<llama_token>> continuation(const Slot& s, const ChatRequest& rq, size_t& turn) const {
+    if (rq.session.empty() || rq.session != s.session) return std::nullopt;
+    for (turn = 0; turn < s.turns.size(); ++turn)
+      if (auto toks = continue_turn(s.turns[turn], rq)) return toks;
+    return std::nullopt;
+  }
+
+  std::optional<std::vector<llama_token>> continue_turn(const Turn& t, const ChatRequest& rq) const {
+    const size_t n = t.messages.size();
+    if (rq.messages.size() <= n + 1) return std::nullopt;
     for (size_t i = 0; i < n; ++i)
-      if (rq.messages[i].role != s.messages[i].role || rq.messages[i].content != s.messages[i].content)
+      if (rq.messages[i].role != t.messages[i].role || rq.messages[i].content != t.messages[i].content)
         return std::nullopt;
-    if (rq.messages[n].role != "assistant" || rq.messages[n].content != s.answer_text) return std::nullopt;
+    if (rq.messages[n].role != "assistant" || rq.messages[n].content != t.answer_text) return std::nullopt;
     std::vector<Message> marked = rq.messages;
     marked[n].content = std::string(k_answer_marker);
     std::string text;
@@ -201,14 +204,14 @@ struct LlamaBackend::Impl {
       return std::nullopt;
     }
     const size_t at = text.find(k_answer_marker);
-    if (at != s.prompt_text.size() || text.compare(0, at, s.prompt_text) != 0 ||
+    if (at != t.prompt_text.size() || text.compare(0, at, t.prompt_text) != 0 ||
         text.find(k_answer_marker, at + 1) != std::string::npos)
       return std::nullopt;
-    const std::string after = s.answer_tail + text.substr(at + k_answer_marker.size());
+    const std::string after = t.answer_tail + text.substr(at + k_answer_marker.size());
     auto suffix = tokenize_suffix(after);
     if (!suffix) suffix = common_tokenize(vocab, after, false, true);  // near enough; the cache still counts
-    std::vector<llama_token> out(s.tokens.begin(), s.tokens.begin() + static_cast<std::ptrdiff_t>(s.prompt_len));
-    out.insert(out.end(), s.answer.begin(), s.answer.end());
+    std::vector<llama_token> out = t.prompt;
+    out.insert(out.end(), t.answer.begin(), t.answer.end());
     out.insert(out.end(), suffix->begin(), suffix->end());
     return out;
   }
@@ -339,10 +342,11 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
     // the same call continues.
     std::vector<Slot*> cont_slot(end - start, nullptr);
     std::vector<std::vector<llama_token>> cont_prompt(end - start);
+    std::vector<size_t> cont_turn(end - start, 0);
     for (size_t i = start; i < end; ++i)
       for (auto& s : m.slots)
         if (!cont_slot[i - start] && !taken[s.seq])
-          if (auto cont = m.continuation(s, requests[i])) {
+          if (auto cont = m.continuation(s, requests[i], cont_turn[i - start])) {
             cont_slot[i - start] = &s;
             cont_prompt[i - start] = std::move(*cont);
             taken[s.seq] = true;
@@ -383,7 +387,8 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       Active a;
       a.sampler.reset(common_sampler_init(m.model.get(), sp));
       if (!a.sampler) {
-        results[i] = fail("sampler", "llama.cpp could not build the sampler from the grammar");
+        results[i] = bad_input("sampler", "llama.cpp could not build the sampler from the grammar",
+                               "set KNOWTHY_LLAMA_LOG=1 to see llama.cpp's reason");
         continue;
       }
       a.index = i;
@@ -416,7 +421,14 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       // At least the last prompt token is evaluated: its logits give the first answer token.
       const size_t keep = std::min(common_prefix(slot->tokens, a.prompt), a.prompt.size() - 1);
       m.truncate(*slot, keep);
-      slot->forget();
+      // The turn this request continues stays, as the one a retry would continue again.
+      if (cont_slot[i - start] == slot) {
+        Turn parent = std::move(slot->turns[cont_turn[i - start]]);
+        slot->turns.clear();
+        slot->turns.push_back(std::move(parent));
+      } else {
+        slot->turns.clear();
+      }
       slot->session = rq.session.empty() ? new_session_id("llama") : rq.session;
       a.c.session = slot->session;
       a.c.prompt_tokens = static_cast<int>(a.prompt.size());
@@ -434,6 +446,7 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
         results[a.index] = fail("llama_decode", why);
         m.truncate(*a.slot, 0);
         a.slot->session.clear();
+        a.slot->turns.clear();
       }
     };
 
@@ -524,14 +537,15 @@ std::vector<Result<Completion>> LlamaBackend::generate(std::span<const ChatReque
       // within the returned text (a stop string may have cut it), and the text after them.
       size_t whole = 0;
       while (whole < a.answer.size() && a.answer_ends[whole] <= a.c.text.size()) ++whole;
-      Slot& s = *a.slot;
-      s.messages = a.request->messages;
-      s.prompt_text = std::move(a.prompt_text);
-      s.prompt_len = a.prompt.size();
-      s.answer.assign(a.answer.begin(), a.answer.begin() + static_cast<std::ptrdiff_t>(whole));
-      s.answer_tail = a.c.text.substr(whole ? a.answer_ends[whole - 1] : 0);
+      Turn t;
+      t.messages = a.request->messages;
+      t.prompt_text = std::move(a.prompt_text);
+      t.prompt = std::move(a.prompt);
+      t.answer.assign(a.answer.begin(), a.answer.begin() + static_cast<std::ptrdiff_t>(whole));
+      t.answer_tail = a.c.text.substr(whole ? a.answer_ends[whole - 1] : 0);
       a.c.text = util::valid_utf8(a.c.text);
-      s.answer_text = a.c.text;  // what a continuation sends back; the cache keeps the tokens
+      t.answer_text = a.c.text;  // what a continuation sends back; the cache keeps the tokens
+      a.slot->turns.insert(a.slot->turns.begin(), std::move(t));
       a.c.prompt_ms = prompt_ms;
       a.c.generation_ms = gen_ms;
       results[a.index] = std::move(a.c);
@@ -560,7 +574,7 @@ Result<Score> LlamaBackend::score(std::string_view prompt, std::string_view comp
   // Logits are needed from the token before the completion on, so that one is evaluated again.
   const size_t keep = std::min(common_prefix(slot.tokens, toks), first - 1);
   m.truncate(slot, keep);
-  slot.forget();
+  slot.turns.clear();
   m.counters.prompt_tokens += toks.size();
   m.counters.prompt_evaluated += toks.size() - keep;
   const int n_vocab = llama_vocab_n_tokens(m.vocab);

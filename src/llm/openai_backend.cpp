@@ -132,21 +132,39 @@ Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const 
       last_error = ep.url + ": request failed (" + httplib::to_string(res.error()) + ")";
     } else if (res->status >= 200 && res->status < 300) {
       return Reply{res->status, res->body, ep.url + ep.base + path};
-    } else if (res->status == 429 || res->status >= 500) {
+    } else if (res->status == 408 || res->status == 425 || res->status == 429 || res->status >= 500) {
       last_error = ep.url + " answered " + std::to_string(res->status) + ": " + server_error(res->body);
       if (auto ra = res->get_header_value("Retry-After"); !ra.empty()) {
         char* end = nullptr;
         long secs = std::strtol(ra.c_str(), &end, 10);
-        if (!*end && secs >= 0) retry_after_ms = static_cast<int>(std::min<long>(secs * 1000, 600'000));
+        if (!*end && secs >= 0) retry_after_ms = static_cast<int>(std::min<long>(secs, 600) * 1000);
       }
     } else {
-      // Other 4xx: the request itself is wrong; no retry can help. The caller reports it.
+      // Other 4xx (408/425/429 aside): the request itself is wrong; no retry can help.
       return Reply{res->status, res->body, ep.url + ep.base + path};
     }
   }
   auto err = fail("model server", last_error, "is the server running? start it, or check [model] endpoint");
   err.error().retry_after_ms = retry_after_ms;
   return err;
+}
+
+bool OpenAIBackend::is_llama_server() {
+  std::lock_guard lock(m_probe_mutex);
+  if (m_llama_server) return *m_llama_server;
+  for (const Endpoint& ep : m_endpoints) {
+    const bool v6 = ep.host.find(':') != std::string::npos;
+    httplib::Client cli(ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port));
+    cli.set_connection_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
+    cli.set_read_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
+    if (!m_options.api_key.empty()) cli.set_bearer_token_auth(m_options.api_key);
+    auto res = cli.Get(ep.base + "/props");
+    if (!res) continue;  // down: ask the next one (or again next time)
+    auto j = json::parse(res->body, nullptr, false);
+    m_llama_server = res->status == 200 && j.is_object() && j.contains("default_generation_settings");
+    return *m_llama_server;
+  }
+  return false;
 }
 
 Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_endpoint) {
@@ -159,7 +177,13 @@ Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_en
   body["seed"] = rq.options.seed;
   if (!rq.options.stop.empty()) body["stop"] = rq.options.stop;
   if (!rq.options.grammar.empty()) body["grammar"] = rq.options.grammar;  // llama-server's own field
-  if (!rq.options.json_schema.empty() && rq.options.grammar.empty()) {
+  if (!rq.options.json_schema.empty() && rq.options.grammar.empty() && is_llama_server()) {
+    // llama-server takes knowthy's own grammar for the schema, the one whose worst case the caller
+    // sized max_tokens by: its response_format converter allows far more whitespace and escapes.
+    auto g = schema_grammar(rq.options.json_schema);
+    if (!g) return std::unexpected(g.error());
+    body["grammar"] = *g;
+  } else if (!rq.options.json_schema.empty() && rq.options.grammar.empty()) {
     auto schema = json::parse(rq.options.json_schema, nullptr, false);
     if (schema.is_discarded()) return bad_input("json schema", "not valid JSON");
     body["response_format"] = {{"type", "json_schema"},
@@ -172,13 +196,9 @@ Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_en
     // llama-server cannot prefill some templates' generation prompt into its response_format
     // grammar (see sample_model.cpp). Its own "grammar" field is not prefilled: send the schema
     // as a grammar instead.
-    try {
-      auto g = schema_grammar(rq.options.json_schema);
-      if (!g) return std::unexpected(g.error());
-      body["grammar"] = *g;
-    } catch (const std::exception& e) {
-      return bad_input("json schema", e.what());
-    }
+    auto g = schema_grammar(rq.options.json_schema);
+    if (!g) return std::unexpected(g.error());
+    body["grammar"] = *g;
     body.erase("response_format");
     reply = post("/v1/chat/completions", body.dump(), first_endpoint);
     if (!reply) return std::unexpected(reply.error());
@@ -186,13 +206,14 @@ Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_en
   if (reply->status >= 400) return std::unexpected(client_error(reply->status, reply->where, reply->body).error());
   auto j = json::parse(reply->body, nullptr, false);
   const char* what = "model server reply";
+  // A reply that is not a chat completion would come again: the request is not retried.
   if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
-    return fail(what, "no choices in the answer: " + reply->body.substr(0, 200));
+    return bad_input(what, "no choices in the answer: " + reply->body.substr(0, 200));
   const auto& choice = j["choices"][0];
   Completion c;
   if (!choice.contains("message") || !choice["message"].contains("content") ||
       !choice["message"]["content"].is_string())
-    return fail(what, "the answer has no message content");
+    return bad_input(what, "the answer has no message content");
   c.text = choice["message"]["content"].get<std::string>();
   if (choice.value("finish_reason", json()).is_string() && choice["finish_reason"] == "length")
     c.finish = FinishReason::length;

@@ -7,6 +7,8 @@
 // Only loopback hosts are accepted unless remote hosts are explicitly allowed.
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,9 @@ class OpenAIBackend final : public ModelBackend {
   };
   explicit OpenAIBackend(OpenAIOptions options, std::vector<Endpoint> endpoints);
   Result<Completion> run_one(const ChatRequest& request, size_t first_endpoint);
+  // Whether the endpoints are llama-server (its GET /props), asked once: llama-server then gets a
+  // schema as knowthy's own grammar (its `grammar` field), other servers as response_format.
+  bool is_llama_server();
   // POSTs to each endpoint at most once until one answers; a 2xx or other 4xx reply, or the error.
   Result<Reply> post(const std::string& path, const std::string& body, size_t first_endpoint);
 
@@ -67,6 +72,8 @@ class OpenAIBackend final : public ModelBackend {
   std::vector<Endpoint> m_endpoints;
   std::atomic<size_t> m_next{0};
   std::atomic<int> m_attempts{0};
+  std::mutex m_probe_mutex;
+  std::optional<bool> m_llama_server;  // unknown until an endpoint answers
 };
 
 }  // namespace knowthy::llm

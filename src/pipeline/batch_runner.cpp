@@ -19,6 +19,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
+// The longest wait before asking a failing model again (backoff doubles; Retry-After may ask more).
+constexpr std::chrono::milliseconds k_max_wait{10 * 60 * 1000};
+
 enum class Pass { draft, critique };
 const char* pass_name(Pass p) { return p == Pass::draft ? "draft" : "critique"; }
 
@@ -147,14 +150,7 @@ Status BatchRunner::finish_done(Job& j, RunSummary& sum) {
                      {"model_ms", j.model_ms},
                      {"wall_ms", wall_ms}}},
                    {"max_tokens", j.max_tokens},
-                   {"answer_bounds",
-                    {{"notes_max_chars", m_opt.bounds.notes_max_chars},
-                     {"max_claims", m_opt.bounds.max_claims},
-                     {"claim_max_chars", m_opt.bounds.claim_max_chars},
-                     {"max_evidence", m_opt.bounds.max_evidence},
-                     {"max_examples", m_opt.bounds.max_examples},
-                     {"example_prompt_max_chars", m_opt.bounds.example_prompt_max_chars},
-                     {"example_response_max_chars", m_opt.bounds.example_response_max_chars}}},
+                   {"answer_bounds", to_json(m_opt.bounds)},
                    {"rubric_scores", rubric},
                    {"draft_rubric_scores", draft_rubric},
                    {"normalization", critique_norm},
@@ -363,7 +359,7 @@ Result<RunSummary> BatchRunner::run() {
         } else {
           auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(m_opt.retry_backoff_ms)
                                                 << std::min(j.model_errors, 20));
-          wait = std::max(wait, std::chrono::milliseconds(res.error().retry_after_ms));
+          wait = std::min(std::max(wait, std::chrono::milliseconds(res.error().retry_after_ms)), k_max_wait);
           j.ready_at = m_clock.now() + wait;
           ++j.model_errors;
           continue;  // the same attempt again, after the wait

@@ -83,7 +83,6 @@ class BatchRunner {
   std::vector<llm::Message> draft_messages(const std::vector<PromptTweet>& tweets) const;
   // The critique pass's message, which follows the draft's answer.
   llm::Message critique_message() const;
-  void set_critique_reserve(int tokens) { m_opt.critique_reserve = tokens; }
 
  private:
   struct Job;

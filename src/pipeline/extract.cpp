@@ -13,15 +13,9 @@ QueueOptions queue_options(const store::Config& cfg) {
   return QueueOptions{cfg.extract.batch_size, cfg.extract.include_retweets};
 }
 
-AnswerBounds answer_bounds(const store::Config::Extract& x) {
-  return AnswerBounds{x.notes_max_chars,
-                      x.max_claims,
-                      x.claim_max_chars,
-                      x.max_evidence,
-                      x.max_examples,
-                      x.example_prompt_max_chars,
-                      x.example_response_max_chars};
-}
+// Tokens added to the measured size of the critique's message: the engine tokenizes the text after
+// the draft's answer on its own, which can take a token or two more than the measurement.
+constexpr int k_reserve_margin = 16;
 
 Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, const std::string& account,
                             const store::Config& cfg) {
@@ -30,7 +24,7 @@ Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, 
   const std::string lower =
       "lower the answer bounds in [extract] (notes_max_chars, max_claims, claim_max_chars, max_evidence, "
       "max_examples, example_prompt_max_chars, example_response_max_chars)";
-  auto bound = answer_token_bound(answer_bounds(cfg.extract));
+  auto bound = answer_token_bound(cfg.extract.bounds);
   if (!bound) return std::unexpected(bound.error());
   b.bound = *bound;
   b.per_pass = cfg.extract.max_tokens > 0 ? cfg.extract.max_tokens : b.bound;
@@ -43,7 +37,7 @@ Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, 
                                  cfg.extract.max_tokens, b.bound),
                      "remove max_tokens (it is then derived), or " + lower);
   b.context = info.context_size;
-  const AnswerBounds bounds = answer_bounds(cfg.extract);
+  const AnswerBounds bounds = cfg.extract.bounds;
   const auto none = draft_messages(prompts, account, answer_schema(bounds, {}), {});
   auto base = backend.count_tokens(none);
   auto with_critique = none;
@@ -52,7 +46,7 @@ Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, 
   auto full = backend.count_tokens(with_critique);
   if (b.context <= 0 || !base || !full) return b;
   b.prompt_overhead = *base;
-  b.critique_message = std::max(0, *full - *base);
+  b.critique_message = std::max(0, *full - *base) + k_reserve_margin;
   // Every tweet line shows at least its id and date ("[id] YYYY-MM-DD: "): 16 tokens is a floor.
   const long long tweets_floor = 16LL * cfg.extract.batch_size;
   const long long need = static_cast<long long>(b.prompt_overhead) + b.per_pass + b.critique_message + b.per_pass;
@@ -104,18 +98,37 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   RunnerOptions opt;
   opt.account = *account;
   opt.max_batches = req.max_batches;
-  opt.bounds = answer_bounds(cfg.extract);
+  opt.bounds = cfg.extract.bounds;
   opt.max_tokens = cfg.extract.max_tokens;
   opt.temperature = cfg.extract.temperature;
   opt.retries = cfg.extract.retries;
   opt.model_retries = cfg.model.retries;
   opt.retry_backoff_ms = cfg.extract.retry_backoff_ms;
   opt.stop_after_failures = cfg.extract.stop_after_failures;
-  // Batches a dead process left running go back to pending, and redos and retries join them,
-  // before the folders of all pending batches are removed: a crash in between leaves nothing
-  // that the next run would not clean up the same way.
+  // Batches a dead process left running go back to pending (nothing is lost by that).
   auto running = queue.recover();
   if (!running) return std::unexpected(running.error());
+  r.recovered = std::move(*running);
+  opt.restrict_to_only = !req.redo.empty() || req.retry_failed;
+  auto first = queue.counts();
+  if (!first) return std::unexpected(first.error());
+  const bool work =
+      !req.redo.empty() || (req.retry_failed && first->failed > 0) || (!opt.restrict_to_only && first->pending > 0);
+
+  // The model is loaded, and a configuration that cannot work refused, before a redo or a retry
+  // discards what a batch holds.
+  std::unique_ptr<llm::ModelBackend> backend;
+  if (work) {
+    auto made = make_backend();
+    if (!made) return std::unexpected(made.error());
+    backend = std::move(*made);
+    auto budget = check_budget(*backend, *prompts, *account, cfg);
+    if (!budget) return std::unexpected(budget.error());
+    opt.critique_reserve = budget->critique_message;
+  }
+
+  // Redos and retries join the pending batches before the folders of all pending batches are
+  // removed: a crash in between leaves nothing that the next run would not clean up the same way.
   for (std::int64_t id : req.redo) {
     if (auto s = queue.redo(id); !s) return std::unexpected(s.error());
     opt.only.push_back(id);
@@ -125,33 +138,22 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
     if (!ids) return std::unexpected(ids.error());
     opt.only.insert(opt.only.end(), ids->begin(), ids->end());
   }
-  opt.restrict_to_only = !req.redo.empty() || req.retry_failed;
   if (auto s = remove_unfinished_folders(ws); !s) return std::unexpected(s.error());
-  r.recovered = std::move(*running);
 
   auto before = queue.counts();
   if (!before) return std::unexpected(before.error());
   r.before = *before;
-  if (opt.restrict_to_only ? opt.only.empty() : before->pending == 0) {
+  if (!backend || (opt.restrict_to_only ? opt.only.empty() : before->pending == 0)) {
     r.nothing_to_do = true;
     r.after = r.before;
     return r;
   }
-
-  auto backend = make_backend();
-  if (!backend) return std::unexpected(backend.error());
-  const auto on_start = events.on_start;
-  const Prompts prompts_copy = *prompts;
-  BatchRunner runner(queue, ws.dir() / "runs", **backend, clock, std::move(*prompts), opt, std::move(events));
-  // A configuration that cannot work is refused before any batch is claimed.
-  auto budget = check_budget(**backend, prompts_copy, *account, cfg);
-  if (!budget) return std::unexpected(budget.error());
-  runner.set_critique_reserve(budget->critique_message);
-  if (on_start) {
+  if (events.on_start) {
     std::int64_t n = opt.restrict_to_only ? static_cast<std::int64_t>(opt.only.size()) : before->pending;
     if (opt.max_batches > 0) n = std::min<std::int64_t>(n, opt.max_batches);
-    on_start(n);
+    events.on_start(n);
   }
+  BatchRunner runner(queue, ws.dir() / "runs", *backend, clock, std::move(*prompts), opt, std::move(events));
 
   auto ins = ws.db().prepare("INSERT INTO runs (command, started_at, status) VALUES (?1, ?2, 'running')");
   if (!ins) return std::unexpected(ins.error());

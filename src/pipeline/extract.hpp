@@ -41,7 +41,6 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
                                   util::Clock& clock, const ExtractRequest& req, RunnerEvents events = {});
 
 QueueOptions queue_options(const store::Config& cfg);
-AnswerBounds answer_bounds(const store::Config::Extract& x);
 
 // What one pass may write at most (max_tokens, or the schema's worst case), and whether the
 // bounds fit the backend's context beside the prompt: the prompt without tweets, the draft, the
@@ -52,7 +51,7 @@ struct Budget {
   int per_pass = 0;          // max_tokens of each pass
   int bound = 0;             // the schema's worst case
   int prompt_overhead = 0;   // the draft prompt with no tweets (0: unknown)
-  int critique_message = 0;  // what the critique's message adds (0: unknown)
+  int critique_message = 0;  // what the critique's message adds, with a small margin (0: unknown)
   int context = 0;           // the backend's context per conversation (0: unknown)
 };
 Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, const std::string& account,

@@ -363,6 +363,16 @@ json to_json(const Extraction& e) {
               {"rubric_scores", rubric}};
 }
 
+json to_json(const AnswerBounds& b) {
+  return json{{"notes_max_chars", b.notes_max_chars},
+              {"max_claims", b.max_claims},
+              {"claim_max_chars", b.claim_max_chars},
+              {"max_evidence", b.max_evidence},
+              {"max_examples", b.max_examples},
+              {"example_prompt_max_chars", b.example_prompt_max_chars},
+              {"example_response_max_chars", b.example_response_max_chars}};
+}
+
 std::string answer_schema(const AnswerBounds& b, const std::vector<std::string>& tweet_ids) {
   json id = tweet_ids.empty() ? json{{"type", "string"}, {"pattern", "^[0-9]{1,20}$"}}
                               : json{{"type", "string"}, {"enum", tweet_ids}};

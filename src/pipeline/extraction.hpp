@@ -9,22 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "store/config.hpp"
 #include "util/result.hpp"
 
 namespace knowthy::pipeline {
 
-// The bounds of an answer ([extract] in knowthy.toml): the schema, and through it the grammar,
-// constrain a model to them, and the normalizer enforces them on answers of unconstrained backends.
-// Strings are bounded in characters (code points).
-struct AnswerBounds {
-  int notes_max_chars = 240;
-  int max_claims = 5;
-  int claim_max_chars = 100;
-  int max_evidence = 3;
-  int max_examples = 2;
-  int example_prompt_max_chars = 80;
-  int example_response_max_chars = 160;
-};
+using store::AnswerBounds;
 
 // The categories a claim can have; anything else becomes "other".
 const std::vector<std::string>& categories();
@@ -81,6 +71,7 @@ Result<Extraction> parse_answer(std::string_view text, const std::set<std::strin
 
 nlohmann::json to_json(const Candidate& c);
 nlohmann::json to_json(const Extraction& e);
+nlohmann::json to_json(const AnswerBounds& b);
 
 // The JSON schema both passes are constrained to (grammar / response_format), made per batch:
 // evidence ids are an enum of the batch's tweet ids, so a constrained model cannot cite a tweet it

@@ -56,18 +56,18 @@ const std::vector<ConfigKey>& config_keys() {
              "The wait before the first retry of a failed model call ([model] retries), doubled each time."),
       number("extract", "stop_after_failures", KT_REF(extract.stop_after_failures), 1, 1000000,
              "A run stops after this many batches in a row failed (e.g. the model server is down)."),
-      number("extract", "notes_max_chars", KT_REF(extract.notes_max_chars), 0, 2000,
+      number("extract", "notes_max_chars", KT_REF(extract.bounds.notes_max_chars), 0, 2000,
              "Bounds of each answer (characters, items). They make the JSON schema and its grammar, and\n"
              "their worst case in tokens (up to 4 per character) must fit the context twice (draft and\n"
              "critique) beside the prompt; `knowthy model check` shows the figures. Strings: at most 2000\n"
              "characters (llama.cpp's grammars repeat at most 2000 times)."),
-      number("extract", "max_claims", KT_REF(extract.max_claims), 0, 1000),
-      number("extract", "claim_max_chars", KT_REF(extract.claim_max_chars), 1, 2000),
-      number("extract", "max_evidence", KT_REF(extract.max_evidence), 1, 100,
+      number("extract", "max_claims", KT_REF(extract.bounds.max_claims), 0, 1000),
+      number("extract", "claim_max_chars", KT_REF(extract.bounds.claim_max_chars), 1, 2000),
+      number("extract", "max_evidence", KT_REF(extract.bounds.max_evidence), 1, 100,
              "Evidence tweet ids per claim or example."),
-      number("extract", "max_examples", KT_REF(extract.max_examples), 0, 1000),
-      number("extract", "example_prompt_max_chars", KT_REF(extract.example_prompt_max_chars), 1, 2000),
-      number("extract", "example_response_max_chars", KT_REF(extract.example_response_max_chars), 1, 2000),
+      number("extract", "max_examples", KT_REF(extract.bounds.max_examples), 0, 1000),
+      number("extract", "example_prompt_max_chars", KT_REF(extract.bounds.example_prompt_max_chars), 1, 2000),
+      number("extract", "example_response_max_chars", KT_REF(extract.bounds.example_response_max_chars), 1, 2000),
 
       number("consolidate", "similarity", KT_REF(consolidate.similarity), 0.05, 1,
              "Two claims of one category whose word sets overlap at least this much (Jaccard, after\n"

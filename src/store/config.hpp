@@ -13,6 +13,21 @@
 
 namespace knowthy::store {
 
+// The bounds of a model's answer ([extract] in knowthy.toml): the answer schema, and through it the
+// grammar, constrains a model to them, and the normalizer enforces them on answers of
+// unconstrained backends. Strings are bounded in characters (code points). The defaults take at
+// most 6,161 tokens per pass, so that with [model] context = 16384 the prompt, the draft and the
+// critique leave about 3,100 tokens for 40 tweets.
+struct AnswerBounds {
+  int notes_max_chars = 240;
+  int max_claims = 5;
+  int claim_max_chars = 100;
+  int max_evidence = 3;  // evidence tweet ids per claim or example
+  int max_examples = 2;
+  int example_prompt_max_chars = 80;
+  int example_response_max_chars = 160;
+};
+
 struct Config {
   struct Import {
     bool show_progress = true;
@@ -26,16 +41,7 @@ struct Config {
     int retries = 2;              // unparseable answers: new attempts of the pass
     int retry_backoff_ms = 2000;  // the first wait after a model error, doubled each time
     int stop_after_failures = 3;  // consecutive failed batches that stop a run
-    // Bounds of the answer (both passes); the schema, the grammar and the normalizer apply them.
-    // The defaults take at most 6,161 tokens per pass, so that with [model] context = 16384 the
-    // prompt, the draft and the critique leave about 3,100 tokens for 40 tweets.
-    int notes_max_chars = 240;
-    int max_claims = 5;
-    int claim_max_chars = 100;
-    int max_evidence = 3;  // evidence tweet ids per claim or example
-    int max_examples = 2;
-    int example_prompt_max_chars = 80;
-    int example_response_max_chars = 160;
+    AnswerBounds bounds;          // of each answer (both passes)
   } extract;
   struct Consolidate {
     double similarity = 0.6;  // token-set (Jaccard) similarity at which two claims are one entry

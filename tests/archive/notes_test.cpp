@@ -16,6 +16,8 @@ TEST(Notes, LinksAreExpandedWhereverTheyStand) {
   EXPECT_EQ(expand_links("see https://t.co/Other1 ok", links), "see https://t.co/Other1 ok");
   EXPECT_EQ(expand_links("no links at all", links), "no links at all");
   EXPECT_EQ(expand_links("ends with https://t.co/", links), "ends with https://t.co/");
+  // Something else before ://t.co/ does not stop the links after it.
+  EXPECT_EQ(expand_links("ftp://t.co/x and https://t.co/AbC123", links), "ftp://t.co/x and https://example.org/a?x=1");
 }
 
 TEST(Notes, AMatchedNoteGivesItsTextLinksAndEntities) {

@@ -143,6 +143,12 @@ TEST_F(LlamaBackendTest, ContinuationEvaluatesOnlyTheNewTokens) {
   EXPECT_LE(crit->prompt_tokens_evaluated, 26);
   EXPECT_GT(crit->prompt_tokens_evaluated, 0);
 
+  // The same critique again (a retry): it still continues the draft's turn, not a re-tokenized one.
+  auto again = b->generate(critique);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->prompt_tokens, crit->prompt_tokens);
+  EXPECT_LE(again->prompt_tokens_evaluated, crit->prompt_tokens_evaluated);
+
   // Without the cache (a fresh engine), the whole conversation is evaluated again.
   auto fresh = load();
   auto full = fresh->generate(critique);

@@ -1,6 +1,8 @@
 // The openai backend against a small fake server in the test (faults on demand) and URL rules.
 #include "llm/openai_backend.hpp"
 
+#include "llm/grammar.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -113,6 +115,37 @@ TEST(OpenAIBackend, SendsTheChatRequestAndReadsTheAnswer) {
 
 // The backend asks each endpoint once per call; the batch runner is the one retry layer (see
 // batch_runner_test), so a failing call is one request, and its error says whether to retry.
+// llama-server (it answers GET /props) gets knowthy's own grammar for a schema, whose worst case
+// sized max_tokens; other servers get response_format.
+TEST(OpenAIBackend, LlamaServerGetsTheGrammarOtherServersResponseFormat) {
+  for (bool llama : {true, false}) {
+    json seen;
+    FakeServer srv(
+        [&](const httplib::Request& rq, httplib::Response& res) {
+          seen = json::parse(rq.body);
+          res.set_content(chat_reply(R"({"a":1})").dump(), "application/json");
+        },
+        [&](const httplib::Request& rq, httplib::Response& res) {
+          if (llama && rq.path == "/props")
+            res.set_content(R"({"default_generation_settings":{"n_ctx":4096},"total_slots":2})", "application/json");
+          else
+            res.status = 404;
+        });
+    auto b = OpenAIBackend::create(fast({srv.url()}));
+    ASSERT_TRUE(b);
+    auto c = (*b)->generate(hello());
+    ASSERT_TRUE(c) << c.error().why;
+    if (llama) {
+      EXPECT_FALSE(seen.contains("response_format"));
+      ASSERT_TRUE(seen.contains("grammar"));
+      EXPECT_EQ(seen["grammar"], *schema_grammar(hello().options.json_schema));
+    } else {
+      EXPECT_TRUE(seen.contains("response_format"));
+      EXPECT_FALSE(seen.contains("grammar"));
+    }
+  }
+}
+
 TEST(OpenAIBackend, ServerErrorsAnd429AreOneRequestEachAndSayRetry) {
   std::atomic<int> calls{0};
   FakeServer srv([&](const httplib::Request&, httplib::Response& res) {
@@ -182,7 +215,7 @@ TEST(OpenAIBackend, TimeoutsAndClosedConnectionsAreOneRequestAndSayRetry) {
   auto d = (*OpenAIBackend::create(fast({slam.url()})))->generate(hello());
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().kind, ErrorKind::failed);
-  EXPECT_EQ(slam.accepted.load(), 1);
+  EXPECT_EQ(slam.accepted.load(), 2);  // the request, and a look at /props (is it llama-server?) before it
 }
 
 TEST(OpenAIBackend, SpreadsRequestsOverEndpointsAndFailsOver) {

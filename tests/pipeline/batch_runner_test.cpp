@@ -232,7 +232,7 @@ TEST_F(RunnerTest, RepliesCarryTheirOwnParentAndQuotesTheQuotedUrl) {
       << user;
   // The schema's shape is in the system prompt; the batch's own schema, whose evidence ids are
   // exactly its tweets, constrains both passes, with max_tokens at its worst case.
-  const AnswerBounds bounds = answer_bounds(m_cfg.extract);
+  const AnswerBounds bounds = m_cfg.extract.bounds;
   EXPECT_NE(m_backend.requests.at(0).messages.at(0).content.find(answer_schema(bounds, {})), std::string::npos);
   const std::string schema = answer_schema(bounds, {"1", "2", "3", "4"});
   ASSERT_EQ(m_backend.requests.size(), 2u);

@@ -171,14 +171,13 @@ TEST(Extraction, IdsAsBigNumbersStayExact) {
 }
 
 TEST(Extraction, TheBoundsAreEnforcedOnUnconstrainedAnswersInCharacters) {
-  AnswerBounds b;
-  b.notes_max_chars = 5;
-  b.max_claims = 1;
-  b.claim_max_chars = 3;
-  b.max_evidence = 1;
-  b.max_examples = 1;
-  b.example_prompt_max_chars = 4;
-  b.example_response_max_chars = 2;
+  const AnswerBounds b{.notes_max_chars = 5,
+                       .max_claims = 1,
+                       .claim_max_chars = 3,
+                       .max_evidence = 1,
+                       .max_examples = 1,
+                       .example_prompt_max_chars = 4,
+                       .example_response_max_chars = 2};
   NormalizationReport rep;
   auto e = parse_answer(R"({"notes_markdown":"ÅÄÖåäö","knowledge_candidates":[
     {"category":"habit","claim":"日本語です","evidence_tweet_ids":["42","1765014949458977459"],"confidence":0.5},
@@ -245,14 +244,13 @@ TEST(Extraction, UnderTheBatchSchemaTheRealEngineAlwaysClosesAndCitesOnlyTheBatc
   o.context = 4096;
   auto b = llm::LlamaBackend::load(o);
   ASSERT_TRUE(b);
-  AnswerBounds bounds;
-  bounds.notes_max_chars = 60;
-  bounds.max_claims = 3;
-  bounds.claim_max_chars = 50;
-  bounds.max_evidence = 2;
-  bounds.max_examples = 1;
-  bounds.example_prompt_max_chars = 40;
-  bounds.example_response_max_chars = 60;
+  const AnswerBounds bounds{.notes_max_chars = 60,
+                            .max_claims = 3,
+                            .claim_max_chars = 50,
+                            .max_evidence = 2,
+                            .max_examples = 1,
+                            .example_prompt_max_chars = 40,
+                            .example_response_max_chars = 60};
   const std::vector<std::string> ids{"1765014949458977459", "1765014949458977460", "42"};
   const std::string schema = answer_schema(bounds, ids);
   const int max_tokens = *llm::schema_max_tokens(schema);

@@ -142,8 +142,8 @@ TEST(Config, ChoicesTypesAndRelatedKeysAreChecked) {
   EXPECT_EQ(real->datasets.length_ratio_max, 3.0);
   auto bounds = parse("[extract]\nmax_claims = 3\nclaim_max_chars = 2000\n");
   ASSERT_TRUE(bounds);
-  EXPECT_EQ(bounds->extract.max_claims, 3);
-  EXPECT_EQ(bounds->extract.claim_max_chars, 2000);
+  EXPECT_EQ(bounds->extract.bounds.max_claims, 3);
+  EXPECT_EQ(bounds->extract.bounds.claim_max_chars, 2000);
   EXPECT_FALSE(parse("[extract]\nclaim_max_chars = 2001\n"));  // llama.cpp's grammar repeats at most 2000 times
 }
 

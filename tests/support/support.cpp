@@ -173,8 +173,9 @@ struct FakeHttpServer::Impl {
   std::thread thread;
 };
 
-FakeHttpServer::FakeHttpServer(Handler handler) : m_impl(std::make_unique<Impl>()) {
+FakeHttpServer::FakeHttpServer(Handler handler, Handler get) : m_impl(std::make_unique<Impl>()) {
   m_impl->server.Post(".*", std::move(handler));
+  if (get) m_impl->server.Get(".*", std::move(get));
   m_port = m_impl->server.bind_to_any_port("127.0.0.1");
   m_impl->thread = std::thread([this] { m_impl->server.listen_after_bind(); });
   while (!m_impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));

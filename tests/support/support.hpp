@@ -63,7 +63,8 @@ class LlamaServer {
 class FakeHttpServer {
  public:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
-  explicit FakeHttpServer(Handler handler);
+  // `get` answers GETs (none: 404).
+  explicit FakeHttpServer(Handler handler, Handler get = {});
   ~FakeHttpServer();
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
 
