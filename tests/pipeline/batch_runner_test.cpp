@@ -27,7 +27,14 @@ class ScriptedBackend final : public llm::ModelBackend {
   std::vector<llm::ChatRequest> requests;
   int parallel = 1;
   int sessions = 0;
-  llm::BackendInfo info() const override { return {"scripted", "script", 0, false, parallel}; }
+  int context = 0;  // > 0: says its context and counts tokens (a byte a token), as the embedded engine does
+  llm::BackendInfo info() const override { return {"scripted", "script", context, false, parallel}; }
+  std::optional<int> count_tokens(std::span<const llm::Message> messages) override {
+    if (context <= 0) return std::nullopt;
+    size_t n = 0;
+    for (const auto& m : messages) n += m.content.size();
+    return static_cast<int>(n);
+  }
   std::vector<Result<llm::Completion>> generate(std::span<const llm::ChatRequest> rq) override {
     std::vector<Result<llm::Completion>> out;
     for (const auto& r : rq) {
@@ -161,6 +168,7 @@ class RunnerTest : public ::testing::Test {
       return b.generate(r);
     }
     Result<llm::Score> score(std::string_view p, std::string_view c) override { return b.score(p, c); }
+    std::optional<int> count_tokens(std::span<const llm::Message> m) override { return b.count_tokens(m); }
   };
 
   test::TempDir m_dir;
@@ -502,6 +510,35 @@ TEST_F(RunnerTest, AServersRefusalFailsTheBatchAtOnceAndItsFailuresAreRetriedOnc
   EXPECT_NE(b["error"].get<std::string>().find("exceeds the available context size"), std::string::npos) << b;
   EXPECT_EQ(b["attempts"].size(), 1u);
   expect_consistent();
+}
+
+// Bounds that cannot fit the model's context stop the run with the numbers before anything is
+// claimed, and before a redo discards the done batch it would redo.
+TEST_F(RunnerTest, BoundsThatDoNotFitTheContextStopTheRunBeforeARedoDiscardsAnything) {
+  m_cfg.extract.batch_size = 1;
+  add({1, "2024-01-01"});
+  add({2, "2024-01-02"});
+  ASSERT_TRUE(extract({.max_batches = 1}));
+  const std::string done = test::read_text(runs() / "batch_000001" / "batch.json");
+  m_backend.requests.clear();
+  m_backend.context = 8000;  // the default bounds need about 6,161 tokens per pass, twice
+  for (ExtractRequest req : {ExtractRequest{.redo = {1}}, ExtractRequest{}}) {
+    auto r = extract(req);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::bad_input);
+    EXPECT_NE(r.error().why.find("do not fit [model] context = 8000 tokens"), std::string::npos) << r.error().why;
+    EXPECT_NE(r.error().hint.find("raise [model] context"), std::string::npos);
+  }
+  EXPECT_TRUE(m_backend.requests.empty());
+  EXPECT_EQ(status_of(1), "done");
+  EXPECT_EQ(test::read_text(runs() / "batch_000001" / "batch.json"), done);
+  EXPECT_EQ(status_of(2), "none");
+  // With room enough, the same run goes on.
+  m_backend.context = 20000;
+  auto ok = extract();
+  ASSERT_TRUE(ok) << ok.error().why;
+  EXPECT_EQ(ok->summary.done, 1);
+  EXPECT_GT(m_backend.requests.at(0).options.fit_reserve, m_backend.requests.at(0).options.max_tokens);
 }
 
 TEST_F(RunnerTest, ParallelBatchesAreSentTogether) {
