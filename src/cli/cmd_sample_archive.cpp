@@ -1,7 +1,7 @@
 #include <cstdio>
 
-#include "archive/sample_archive.hpp"
 #include "cli/commands.hpp"
+#include "sample/archive.hpp"
 
 namespace knowthy::cli {
 
@@ -10,7 +10,7 @@ void register_sample_archive(CLI::App& app, const GlobalOptions&, Runner& run) {
       "sample-archive", "write a synthetic Twitter/X export (with planted persona facts) and its ground truth");
   struct Opts {
     std::string out, layout = "modern", format, truth;
-    archive::SampleOptions s;
+    sample::SampleOptions s;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("OUT", o->out, "output: a .zip file, or a folder")->required();
@@ -40,9 +40,9 @@ void register_sample_archive(CLI::App& app, const GlobalOptions&, Runner& run) {
   cmd->add_option("--compression-level", o->s.compression_level, "zip deflate level 1-9")->capture_default_str();
   cmd->callback([&run, o] {
     run = [o]() -> Status {
-      o->s.layout = o->layout == "legacy" ? archive::SampleLayout::legacy : archive::SampleLayout::modern;
+      o->s.layout = o->layout == "legacy" ? sample::SampleLayout::legacy : sample::SampleLayout::modern;
       o->s.zip = o->format.empty() ? o->out.ends_with(".zip") : o->format == "zip";
-      auto r = archive::write_sample_archive(o->out, o->s, o->truth);
+      auto r = sample::write_sample_archive(o->out, o->s, o->truth);
       if (!r) return std::unexpected(r.error());
       std::printf("wrote %s (%llu tweets, %llu bytes) and %s\n", r->archive.c_str(), (unsigned long long)r->tweets,
                   (unsigned long long)r->bytes_written, r->truth.c_str());

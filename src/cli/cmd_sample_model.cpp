@@ -1,7 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "llm/sample_model.hpp"
+#include "sample/model.hpp"
 
 namespace knowthy::cli {
 
@@ -10,7 +10,7 @@ void register_sample_model(CLI::App& app, const GlobalOptions&, Runner& run) {
       "sample-model", "write a tiny random-weight GGUF that exercises the real engine (its answers are nonsense)");
   struct Opts {
     std::string out;
-    llm::SampleModelOptions m;
+    sample::SampleModelOptions m;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("OUT", o->out, "output .gguf file")->required();
@@ -22,7 +22,7 @@ void register_sample_model(CLI::App& app, const GlobalOptions&, Runner& run) {
   cmd->callback([&run, o] {
     run = [o]() -> Status {
       o->m.n_head_kv = o->m.n_head;
-      auto n = llm::write_sample_model(o->out, o->m);
+      auto n = sample::write_sample_model(o->out, o->m);
       if (!n) return std::unexpected(n.error());
       std::printf("wrote %s (%llu parameters, random weights)\n", o->out.c_str(), (unsigned long long)*n);
       return {};

@@ -194,7 +194,7 @@ Result<Completion> OpenAIBackend::run_one(const ChatRequest& rq, size_t first_en
   if (reply->status == 400 && body.contains("response_format") &&
       reply->body.find("Failed to initialize samplers") != std::string::npos) {
     // llama-server cannot prefill some templates' generation prompt into its response_format
-    // grammar (see sample_model.cpp). Its own "grammar" field is not prefilled: send the schema
+    // grammar (see sample/model.cpp). Its own "grammar" field is not prefilled: send the schema
     // as a grammar instead.
     auto g = schema_grammar(rq.options.json_schema);
     if (!g) return std::unexpected(g.error());

@@ -8,7 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "llm/sample_model.hpp"
+#include "sample/model.hpp"
 #include "support/support.hpp"
 
 namespace knowthy::llm {

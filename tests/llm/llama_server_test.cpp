@@ -16,7 +16,7 @@
 
 #include "llm/llama_backend.hpp"
 #include "llm/openai_backend.hpp"
-#include "llm/sample_model.hpp"
+#include "sample/model.hpp"
 #include "support/support.hpp"
 
 namespace knowthy::llm {

@@ -5,7 +5,7 @@
 
 #include "llm/grammar.hpp"
 #include "llm/llama_backend.hpp"
-#include "llm/sample_model.hpp"
+#include "sample/model.hpp"
 #include "support/support.hpp"
 
 namespace knowthy::pipeline {

@@ -1,6 +1,6 @@
 #include "support/support.hpp"
 
-#include "llm/sample_model.hpp"
+#include "sample/model.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -157,9 +157,9 @@ std::uint64_t model_seed() { return static_cast<std::uint64_t>(env_number("KNOWT
 int engine_threads() { return static_cast<int>(env_number("KNOWTHY_TEST_THREADS", 1)); }
 
 void write_model(const fs::path& path) {
-  llm::SampleModelOptions o;
+  sample::SampleModelOptions o;
   o.seed = model_seed();
-  if (auto r = llm::write_sample_model(path, o); !r) throw std::runtime_error("sample model: " + r.error().why);
+  if (auto r = sample::write_sample_model(path, o); !r) throw std::runtime_error("sample model: " + r.error().why);
 }
 
 std::vector<std::string> sample_model_args(const fs::path& path) {

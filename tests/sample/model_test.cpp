@@ -1,5 +1,5 @@
 // The sample model must load in the real llama.cpp engine and generate, deterministically.
-#include "llm/sample_model.hpp"
+#include "sample/model.hpp"
 
 #include <gtest/gtest.h>
 #include <llama-cpp.h>
@@ -8,7 +8,7 @@
 
 #include "support/support.hpp"
 
-namespace knowthy::llm {
+namespace knowthy::sample {
 namespace {
 
 std::vector<llama_token> greedy(const std::string& path, const std::string& prompt, int n) {
@@ -79,9 +79,9 @@ TEST(SampleModel, SameSeedSameBytes) {
 }
 
 }  // namespace
-}  // namespace knowthy::llm
+}  // namespace knowthy::sample
 
-namespace knowthy::llm {
+namespace knowthy::sample {
 namespace {
 
 TEST(SampleModelE2E, CommandWritesALoadableModel) {
@@ -101,4 +101,4 @@ TEST(SampleModelE2E, CommandWritesALoadableModel) {
 }
 
 }  // namespace
-}  // namespace knowthy::llm
+}  // namespace knowthy::sample

@@ -1,4 +1,4 @@
-#include "archive/sample_generator.hpp"
+#include "sample/generator.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -8,11 +8,11 @@
 #include <unordered_set>
 #include <utility>
 
-#include "archive/sample_json.hpp"
-#include "archive/sample_persona.hpp"
-#include "archive/sample_time.hpp"
+#include "sample/json.hpp"
+#include "sample/persona.hpp"
+#include "sample/time.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 namespace {
 
 constexpr uint64_t k_chunk = 2000;  // tweets rendered per job
@@ -167,7 +167,7 @@ Result<json> Generator::run() {
   if (auto s = write_account_profile(side); !s) return std::unexpected(s.error());
   if (auto s = write_manifest(); !s) return std::unexpected(s.error());
 
-  // ---- ground truth (sample_truth.cpp)
+  // ---- ground truth (truth.cpp)
   m_parts = parts;
   m_total = counts.total;
   return make_truth(m_opt, m_ctx,
@@ -343,4 +343,4 @@ Status Generator::write_manifest() {
   return m_sink.put("data/manifest.js", out);
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

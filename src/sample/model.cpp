@@ -1,4 +1,4 @@
-#include "llm/sample_model.hpp"
+#include "sample/model.hpp"
 
 #include <ggml-cpp.h>
 #include <ggml.h>
@@ -15,7 +15,7 @@
 extern "C" const unsigned char knowthy_vocab_gguf[];
 extern "C" const unsigned char knowthy_vocab_gguf_end[];
 
-namespace knowthy::llm {
+namespace knowthy::sample {
 namespace fs = std::filesystem;
 
 namespace {
@@ -132,4 +132,4 @@ Result<std::uint64_t> write_sample_model(const fs::path& out, const SampleModelO
   return params;
 }
 
-}  // namespace knowthy::llm
+}  // namespace knowthy::sample

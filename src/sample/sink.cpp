@@ -1,4 +1,4 @@
-#include "archive/sample_sink.hpp"
+#include "sample/sink.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -7,7 +7,7 @@
 #include <system_error>
 #include <utility>
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 namespace {
 
 namespace fs = std::filesystem;
@@ -140,4 +140,4 @@ Status ArrayFile::flush() {
   return s;
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

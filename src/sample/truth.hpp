@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "archive/sample_archive.hpp"
-#include "archive/sample_tweet.hpp"
+#include "sample/archive.hpp"
+#include "sample/tweet.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 using json = nlohmann::ordered_json;
 
@@ -51,4 +51,4 @@ struct TruthParts {
 // The whole truth document.
 json make_truth(const SampleOptions& opt, const Context& ctx, TruthParts&& in);
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

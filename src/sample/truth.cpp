@@ -1,14 +1,14 @@
-#include "archive/sample_truth.hpp"
+#include "sample/truth.hpp"
 
 #include <algorithm>
 
 #include <string>
 #include <utility>
 
-#include "archive/sample_persona.hpp"
-#include "archive/sample_time.hpp"
+#include "sample/persona.hpp"
+#include "sample/time.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 namespace {
 
 json truth_entry(const TruthTweet& t) {
@@ -121,4 +121,4 @@ json make_truth(const SampleOptions& opt, const Context& ctx, TruthParts&& in) {
   return t;
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

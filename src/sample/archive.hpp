@@ -9,7 +9,7 @@
 
 #include "util/result.hpp"
 
-namespace knowthy::archive {
+namespace knowthy::sample {
 
 enum class SampleLayout {
   modern,  // 2022-10 onward: tweets.js / tweets-partN.js, note tweets, edit_info, json.dumps style
@@ -54,4 +54,4 @@ struct SampleSummary {
 Result<SampleSummary> write_sample_archive(const std::filesystem::path& out, const SampleOptions& opt,
                                            std::filesystem::path truth = {});
 
-}  // namespace knowthy::archive
+}  // namespace knowthy::sample

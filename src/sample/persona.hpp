@@ -10,7 +10,7 @@
 #include <span>
 #include <string_view>
 
-namespace knowthy::archive::persona {
+namespace knowthy::sample::persona {
 
 struct User {
   std::string_view handle;
@@ -74,4 +74,4 @@ std::span<const Thread> threads();
 std::span<const std::string_view> note_paragraphs();  // no '#', no links: note entities stay empty
 std::span<const Fact> facts();
 
-}  // namespace knowthy::archive::persona
+}  // namespace knowthy::sample::persona

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "archive/sample_archive.hpp"
-#include "archive/sample_rng.hpp"
-#include "archive/sample_sink.hpp"
-#include "archive/sample_truth.hpp"
-#include "archive/sample_tweet.hpp"
+#include "sample/archive.hpp"
+#include "sample/rng.hpp"
+#include "sample/sink.hpp"
+#include "sample/truth.hpp"
+#include "sample/tweet.hpp"
 #include "util/result.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 struct FileEntry {
   std::string file_name, global_name;
@@ -49,4 +49,4 @@ class Generator {
   uint64_t m_likes_without_text = 0, m_parts = 0, m_total = 0;
 };
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

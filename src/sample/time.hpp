@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 using std::int64_t;
 
@@ -40,4 +40,4 @@ std::string tw_date(int64_t ms);
 // "2024-06-27T08:35:37.123Z" (with_ms) or "2024-06-27T08:35:37Z".
 std::string iso(int64_t ms, bool with_ms);
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

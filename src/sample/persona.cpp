@@ -1,10 +1,10 @@
-#include "archive/sample_persona.hpp"
+#include "sample/persona.hpp"
 
 // Every text here is invented for knowthy. Keep note paragraphs free of '#' and links (their note
 // records list no entities), and never write a literal "&amp;"-style entity (the expected text is
 // the unescaped full_text, so it must round-trip).
 
-namespace knowthy::archive::persona {
+namespace knowthy::sample::persona {
 namespace {
 
 using sv = std::string_view;
@@ -562,4 +562,4 @@ std::span<const Thread> threads() { return k_threads; }
 std::span<const std::string_view> note_paragraphs() { return k_note_paragraphs; }
 std::span<const Fact> facts() { return k_facts; }
 
-}  // namespace knowthy::archive::persona
+}  // namespace knowthy::sample::persona

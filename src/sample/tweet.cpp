@@ -1,13 +1,13 @@
-#include "archive/sample_tweet.hpp"
+#include "sample/tweet.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-#include "archive/sample_json.hpp"
-#include "archive/sample_persona.hpp"
+#include "sample/json.hpp"
+#include "sample/persona.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 namespace {
 
 constexpr std::string_view k_alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -449,4 +449,4 @@ TweetSpec spec_for(const Context& ctx, size_t i, Rng& rng) {
   return s;
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -1,9 +1,9 @@
-#include "archive/sample_time.hpp"
+#include "sample/time.hpp"
 
 #include <charconv>
 #include <cstdio>
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 namespace {
 
 using std::size_t;
@@ -83,4 +83,4 @@ std::string iso(int64_t ms, bool with_ms) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

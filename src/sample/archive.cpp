@@ -1,27 +1,27 @@
-#include "archive/sample_archive.hpp"
+#include "sample/archive.hpp"
 
 #include <algorithm>
 #include <string_view>
 #include <system_error>
 
-#include "archive/sample_generator.hpp"
-#include "archive/sample_persona.hpp"
-#include "archive/sample_plan.hpp"
-#include "archive/sample_rng.hpp"
-#include "archive/sample_sink.hpp"
-#include "archive/sample_text.hpp"
-#include "archive/sample_time.hpp"
-#include "archive/sample_tweet.hpp"
+#include "sample/generator.hpp"
+#include "sample/persona.hpp"
+#include "sample/plan.hpp"
+#include "sample/rng.hpp"
+#include "sample/sink.hpp"
+#include "sample/text.hpp"
+#include "sample/time.hpp"
+#include "sample/tweet.hpp"
 #include "util/fs.hpp"
 
-// The generator's parts, each in its own sample_*.{hpp,cpp} (namespace knowthy::archive::sample):
-//   sample_rng     splitmix64 and snowflake ids        sample_time       dates and timestamp formats
-//   sample_text    full_text and its entities          sample_json       json.dumps / Jackson printers
-//   sample_plan    the timeline skeleton               sample_tweet      one tweet (and note) record
-//   sample_sink    zip or folder output                sample_generator  every archive member
-//   sample_truth   the ground truth document           sample_persona    the made-up person's texts
+// The generator's parts, each in its own sample/*.{hpp,cpp}:
+//   rng            splitmix64 and snowflake ids        time              dates and timestamp formats
+//   text           full_text and its entities          json              json.dumps / Jackson printers
+//   plan           the timeline skeleton               tweet             one tweet (and note) record
+//   sink           zip or folder output                generator         every archive member
+//   truth          the ground truth document           persona           the made-up person's texts
 
-namespace knowthy::archive {
+namespace knowthy::sample {
 namespace {
 
 namespace fs = std::filesystem;
@@ -156,4 +156,4 @@ Result<SampleSummary> write_sample_archive(const fs::path& out, const SampleOpti
   return sum;
 }
 
-}  // namespace knowthy::archive
+}  // namespace knowthy::sample

@@ -1,8 +1,8 @@
-#include "archive/sample_text.hpp"
+#include "sample/text.hpp"
 
 #include <utility>
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 namespace {
 
 bool ascii_alpha(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
@@ -123,4 +123,4 @@ void TextBuilder::note_non_bmp(std::string_view s) {
   for (unsigned char c : s) non_bmp |= c >= 0xF0;
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -9,7 +9,7 @@
 
 #include "util/result.hpp"
 
-namespace knowthy::llm {
+namespace knowthy::sample {
 
 struct SampleModelOptions {
   std::uint64_t seed = 1;
@@ -27,4 +27,4 @@ std::string sample_chat_template();
 // Writes the model to `out` atomically (temp + rename). Returns its parameter count.
 Result<std::uint64_t> write_sample_model(const std::filesystem::path& out, const SampleModelOptions& opt);
 
-}  // namespace knowthy::llm
+}  // namespace knowthy::sample

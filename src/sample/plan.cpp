@@ -1,14 +1,14 @@
-#include "archive/sample_plan.hpp"
+#include "sample/plan.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
 #include <utility>
 
-#include "archive/sample_persona.hpp"
-#include "archive/sample_time.hpp"
+#include "sample/persona.hpp"
+#include "sample/time.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 namespace {
 
 class Planner {
@@ -310,4 +310,4 @@ void plan_timeline(Plan& p, Rng& rng, Window w, bool modern, double note_fractio
   Planner(p, rng, w, modern, note_fraction, media_fraction).run(n);
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "archive/sample_rng.hpp"
-#include "archive/sample_text.hpp"
+#include "sample/rng.hpp"
+#include "sample/text.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 enum class Kind : uint8_t { original, reply, self_reply, retweet, quote };
 inline constexpr uint8_t k_f_note = 1, k_f_media = 2, k_f_same_second = 4;
@@ -40,4 +40,4 @@ struct Window {
 // Plans `n` tweets inside `w` into `p`; notes only when `modern` (the layouts before 2022-10 have none).
 void plan_timeline(Plan& p, Rng& rng, Window w, bool modern, double note_fraction, double media_fraction, size_t n);
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -1,12 +1,12 @@
 #pragma once
 // Randomness and ids for the sample archive generator (write_sample_archive): a splitmix64 RNG that
 // gives the same numbers on every platform, and Twitter snowflake ids drawn from it. Like every
-// sample_*.hpp beside it, internal to sample_archive.cpp: namespace knowthy::archive::sample.
+// header beside it in sample/ (but archive.hpp and model.hpp), internal to sample/archive.cpp.
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 using std::int64_t;
 using std::size_t;
@@ -61,4 +61,4 @@ inline uint32_t worker_low(Rng& rng, const uint32_t (&w)[2]) {
   return static_cast<uint32_t>(rng.between(int64_t{w[0]} << 12, (int64_t{w[1]} << 12) - 1));
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

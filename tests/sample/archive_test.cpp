@@ -1,6 +1,6 @@
 // Tests for the synthetic archive generator: the archive must be what a real export looks like, and
 // the truth file must describe it exactly (it is what importer tests are graded against).
-#include "archive/sample_archive.hpp"
+#include "sample/archive.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -22,7 +22,7 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using namespace knowthy::archive;
+using namespace knowthy::sample;
 
 namespace {
 

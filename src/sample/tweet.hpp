@@ -6,13 +6,13 @@
 #include <string_view>
 #include <vector>
 
-#include "archive/sample_archive.hpp"
-#include "archive/sample_plan.hpp"
-#include "archive/sample_rng.hpp"
-#include "archive/sample_text.hpp"
-#include "archive/sample_time.hpp"
+#include "sample/archive.hpp"
+#include "sample/plan.hpp"
+#include "sample/rng.hpp"
+#include "sample/text.hpp"
+#include "sample/time.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 class JsonWriter;
 
@@ -95,4 +95,4 @@ TweetSpec spec_for(const Context& ctx, size_t i, Rng& rng);
 
 inline Rng tweet_rng(const Context& ctx, size_t i) { return Rng(mix(ctx.seed, 0x7477'0000'0000ull + i)); }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 using std::size_t;
 using std::uint32_t;
@@ -78,4 +78,4 @@ class TextBuilder {
   void note_non_bmp(std::string_view s);
 };
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "archive/sample_text.hpp"
+#include "sample/text.hpp"
 #include "util/text.hpp"
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 // Streams the two pretty-printing styles of real archives: modern = json.dumps(indent=2,
 // separators=(',', ' : ')) with empty containers as "[ ]" / "{ }"; legacy = Jackson's default
@@ -64,4 +64,4 @@ class JsonWriter {
   std::vector<Frame> m_stack;
 };
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -13,7 +13,7 @@
 
 struct archive;  // libarchive's writer handle (<archive.h>)
 
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 using std::int64_t;
 using std::uint64_t;
@@ -77,4 +77,4 @@ class ArrayFile {
   uint64_t m_count = 0;
 };
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample

@@ -1,7 +1,6 @@
-#include "archive/sample_json.hpp"
+#include "sample/json.hpp"
 
-
-namespace knowthy::archive::sample {
+namespace knowthy::sample {
 
 JsonWriter& JsonWriter::key(std::string_view k) {
   Frame& f = m_stack.back();
@@ -52,4 +51,4 @@ JsonWriter& JsonWriter::open(char c, bool array) {
   return *this;
 }
 
-}  // namespace knowthy::archive::sample
+}  // namespace knowthy::sample
