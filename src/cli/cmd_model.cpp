@@ -90,8 +90,8 @@ Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {
   if (!json_out) {
     std::printf("answers:       up to %d tokens per pass (the worst case of the [extract] bounds)\n", budget->per_pass);
     if (budget->context > 0 && budget->prompt_overhead > 0) {
-      const int room = budget->context - budget->prompt_overhead - budget->critique_message - 2 * budget->per_pass;
-      std::printf("room:          %d tokens for the tweets of a batch (%d per tweet at batch_size %d)\n", room,
+      const long long room = budget->tweets_room();
+      std::printf("room:          %lld tokens for the tweets of a batch (%lld per tweet at batch_size %d)\n", room,
                   room / std::max(1, cfg->extract.batch_size), cfg->extract.batch_size);
     }
     std::fflush(stdout);

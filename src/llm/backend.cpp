@@ -9,14 +9,18 @@ namespace knowthy::llm {
 
 const char* finish_reason_name(FinishReason r) { return r == FinishReason::length ? "length" : "stop"; }
 
+std::chrono::milliseconds retry_wait(int backoff_ms, int attempt, const Error& e) {
+  constexpr std::chrono::milliseconds k_max_wait{10 * 60 * 1000};
+  const auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(backoff_ms) << std::min(attempt, 20));
+  return std::min(std::max(wait, std::chrono::milliseconds(e.retry_after_ms)), k_max_wait);
+}
+
 Result<Completion> generate_retrying(ModelBackend& backend, const ChatRequest& request, util::Clock& clock, int retries,
                                      int backoff_ms) {
-  constexpr std::chrono::milliseconds k_max_wait{10 * 60 * 1000};
   for (int attempt = 0;; ++attempt) {
     auto c = backend.generate(request);
     if (c || c.error().kind != ErrorKind::failed || attempt >= retries) return c;
-    auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(backoff_ms) << std::min(attempt, 20));
-    clock.sleep_for(std::min(std::max(wait, std::chrono::milliseconds(c.error().retry_after_ms)), k_max_wait));
+    clock.sleep_for(retry_wait(backoff_ms, attempt, c.error()));
   }
 }
 

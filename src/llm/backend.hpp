@@ -2,6 +2,7 @@
 // The one interface every model call goes through. Three implementations: the embedded llama.cpp
 // engine (llama_backend), an OpenAI-compatible server (openai_backend) and an external command
 // (command_backend). The pipeline only sees ModelBackend, so tests can script it.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -90,6 +91,10 @@ class ModelBackend {
     return std::move(generate(std::span<const ChatRequest>(&request, 1)).front());
   }
 };
+
+// How long to wait before retry number `attempt` (0-based) of a model call that failed with `e`:
+// `backoff_ms` doubled each time, or the server's Retry-After when longer, at most 10 minutes.
+std::chrono::milliseconds retry_wait(int backoff_ms, int attempt, const Error& e);
 
 // One request with the retry policy the batch runner applies to its own: an error a retry can fix
 // (kind `failed`: a server down or busy) is tried again up to `retries` times, waiting `backoff_ms`

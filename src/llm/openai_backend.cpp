@@ -120,14 +120,8 @@ Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const 
   int retry_after_ms = 0;
   for (size_t k = 0; k < m_endpoints.size(); ++k) {
     const Endpoint& ep = m_endpoints[(first_endpoint + k) % m_endpoints.size()];
-    const bool v6 = ep.host.find(':') != std::string::npos;
-    httplib::Client cli(ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port));
-    cli.set_connection_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
-    cli.set_read_timeout(std::chrono::milliseconds(m_options.timeout_ms));
-    cli.set_write_timeout(std::chrono::milliseconds(m_options.timeout_ms));
-    if (!m_options.api_key.empty()) cli.set_bearer_token_auth(m_options.api_key);
     ++m_attempts;
-    auto res = cli.Post(ep.base + path, body, "application/json");
+    auto res = client(ep, m_options.timeout_ms)->Post(ep.base + path, body, "application/json");
     if (!res) {
       last_error = ep.url + ": request failed (" + httplib::to_string(res.error()) + ")";
     } else if (res->status >= 200 && res->status < 300) {
@@ -149,16 +143,22 @@ Result<OpenAIBackend::Reply> OpenAIBackend::post(const std::string& path, const 
   return err;
 }
 
+std::unique_ptr<httplib::Client> OpenAIBackend::client(const Endpoint& ep, int timeout_ms) const {
+  const bool v6 = ep.host.find(':') != std::string::npos;
+  auto cli = std::make_unique<httplib::Client>(ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" +
+                                               std::to_string(ep.port));
+  cli->set_connection_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
+  cli->set_read_timeout(std::chrono::milliseconds(timeout_ms));
+  cli->set_write_timeout(std::chrono::milliseconds(timeout_ms));
+  if (!m_options.api_key.empty()) cli->set_bearer_token_auth(m_options.api_key);
+  return cli;
+}
+
 bool OpenAIBackend::is_llama_server() {
   std::lock_guard lock(m_probe_mutex);
   if (m_llama_server) return *m_llama_server;
   for (const Endpoint& ep : m_endpoints) {
-    const bool v6 = ep.host.find(':') != std::string::npos;
-    httplib::Client cli(ep.scheme + "://" + (v6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port));
-    cli.set_connection_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
-    cli.set_read_timeout(std::chrono::milliseconds(m_options.connect_timeout_ms));
-    if (!m_options.api_key.empty()) cli.set_bearer_token_auth(m_options.api_key);
-    auto res = cli.Get(ep.base + "/props");
+    auto res = client(ep, m_options.connect_timeout_ms)->Get(ep.base + "/props");
     if (!res) continue;  // down: ask the next one (or again next time)
     auto j = json::parse(res->body, nullptr, false);
     m_llama_server = res->status == 200 && j.is_object() && j.contains("default_generation_settings");

@@ -14,6 +14,10 @@
 
 #include "llm/backend.hpp"
 
+namespace httplib {
+class Client;
+}
+
 namespace knowthy::llm {
 
 struct Endpoint {
@@ -62,6 +66,8 @@ class OpenAIBackend final : public ModelBackend {
   };
   explicit OpenAIBackend(OpenAIOptions options, std::vector<Endpoint> endpoints);
   Result<Completion> run_one(const ChatRequest& request, size_t first_endpoint);
+  // A client for one endpoint: the connect timeout, `timeout_ms` to read and write, the API key.
+  std::unique_ptr<httplib::Client> client(const Endpoint& ep, int timeout_ms) const;
   // Whether the endpoints are llama-server (its GET /props), asked once: llama-server then gets a
   // schema as knowthy's own grammar (its `grammar` field), other servers as response_format.
   bool is_llama_server();

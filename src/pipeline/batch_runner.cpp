@@ -19,9 +19,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-// The longest wait before asking a failing model again (backoff doubles; Retry-After may ask more).
-constexpr std::chrono::milliseconds k_max_wait{10 * 60 * 1000};
-
 enum class Pass { draft, critique };
 const char* pass_name(Pass p) { return p == Pass::draft ? "draft" : "critique"; }
 
@@ -357,10 +354,7 @@ Result<RunSummary> BatchRunner::run() {
         } else if (j.model_errors >= m_opt.model_retries) {
           next = Next::released;
         } else {
-          auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(m_opt.retry_backoff_ms)
-                                                << std::min(j.model_errors, 20));
-          wait = std::min(std::max(wait, std::chrono::milliseconds(res.error().retry_after_ms)), k_max_wait);
-          j.ready_at = m_clock.now() + wait;
+          j.ready_at = m_clock.now() + llm::retry_wait(m_opt.retry_backoff_ms, j.model_errors, res.error());
           ++j.model_errors;
           continue;  // the same attempt again, after the wait
         }

@@ -49,15 +49,14 @@ Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, 
   b.critique_message = std::max(0, *full - *base) + k_reserve_margin;
   // Every tweet line shows at least its id and date ("[id] YYYY-MM-DD: "): 16 tokens is a floor.
   const long long tweets_floor = 16LL * cfg.extract.batch_size;
-  const long long need = static_cast<long long>(b.prompt_overhead) + b.per_pass + b.critique_message + b.per_pass;
-  if (need + tweets_floor > b.context)
+  if (b.tweets_room() < tweets_floor)
     return bad_input(
         file,
         fmt::format("the answer bounds do not fit [model] context = {} tokens: the prompt without tweets takes {}, "
                     "the draft up to {}, the critique's message {} and the critique up to {} ({} in all), which "
                     "leaves {} for {} tweets ([extract] batch_size) where they need at least {}",
-                    b.context, b.prompt_overhead, b.per_pass, b.critique_message, b.per_pass, need,
-                    std::max(0LL, b.context - need), cfg.extract.batch_size, tweets_floor),
+                    b.context, b.prompt_overhead, b.per_pass, b.critique_message, b.per_pass,
+                    b.context - b.tweets_room(), std::max(0LL, b.tweets_room()), cfg.extract.batch_size, tweets_floor),
         "raise [model] context (if the model allows it), lower [extract] batch_size, or " + lower);
   return b;
 }

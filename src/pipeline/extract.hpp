@@ -53,6 +53,10 @@ struct Budget {
   int prompt_overhead = 0;   // the draft prompt with no tweets (0: unknown)
   int critique_message = 0;  // what the critique's message adds, with a small margin (0: unknown)
   int context = 0;           // the backend's context per conversation (0: unknown)
+  // What the context leaves for a batch's tweets beside the rest (when both are known).
+  long long tweets_room() const {
+    return static_cast<long long>(context) - prompt_overhead - critique_message - 2LL * per_pass;
+  }
 };
 Result<Budget> check_budget(llm::ModelBackend& backend, const Prompts& prompts, const std::string& account,
                             const store::Config& cfg);
