@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "llm/engine.hpp"
 #include "llm/llama_backend.hpp"
 #include "pipeline/extract.hpp"
 #include "store/workspace.hpp"

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "llm/engine.hpp"
 #include "llm/llama_backend.hpp"
 
 using namespace knowthy;

@@ -6,6 +6,7 @@
 #include "pipeline/batch_queue.hpp"
 #include "pipeline/extract.hpp"
 #include "store/schema.hpp"
+#include "train/train.hpp"
 
 namespace knowthy::cli {
 namespace {
@@ -61,6 +62,13 @@ FROM tweets WHERE deleted = 0)sql");
   auto pv = db.query_int("SELECT COALESCE(MAX(version), 0) FROM profile_versions");
   if (!pv) return std::unexpected(pv.error());
   j["profile_version"] = *pv;
+  // Looking at the candidates settles those whose trainer died with its knowthy process.
+  if (auto r = train::recover_stale_candidates(db, std::chrono::seconds(cfg->train.stop_grace_s)); !r)
+    return std::unexpected(r.error());
+  auto cands = store::list_candidates(db);
+  if (!cands) return std::unexpected(cands.error());
+  j["candidates"] = nlohmann::json::array();
+  for (const auto& cand : *cands) j["candidates"].push_back(train::candidate_json(cand));
   return j;
 }
 
@@ -103,6 +111,14 @@ void register_status(CLI::App& app, const GlobalOptions& g, Runner& run) {
         std::printf("datasets   dpo %lld train + %lld held out, sft %lld + %lld (profile v%lld)\n",
                     d["dpo_train"].get<long long>(), d["dpo_heldout"].get<long long>(), d["sft_train"].get<long long>(),
                     d["sft_heldout"].get<long long>(), (*j)["profile_version"].get<long long>());
+      const auto& cands = (*j)["candidates"];
+      if (!cands.empty()) {
+        std::string line;
+        for (size_t i = cands.size() > 3 ? cands.size() - 3 : 0; i < cands.size(); ++i)
+          line += (line.empty() ? "" : ", ") + cands[i]["name"].get<std::string>() + " " +
+                  cands[i]["state"].get<std::string>();
+        std::printf("models     %zu candidate(s): %s%s\n", cands.size(), cands.size() > 3 ? "..., " : "", line.c_str());
+      }
       return {};
     };
   });

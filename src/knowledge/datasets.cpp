@@ -100,6 +100,11 @@ Result<DatasetsReport> run_datasets(store::Workspace& ws, const store::Config& c
                                 cfg.datasets.length_ratio_max};
   const fs::path runs = ws.dir() / "runs";
   Outputs dpo, sft;
+  struct PairRow {
+    std::int64_t batch;
+    bool heldout, clean;
+  };
+  std::vector<PairRow> pair_rows;  // for the train gate: what became of each batch's pair
   auto emit = [&rep](Outputs& out, const std::string& line, const std::vector<std::string>& flags, bool heldout,
                      std::int64_t& train_n, std::int64_t& heldout_n, std::int64_t& flagged_n) {
     for (const auto& f : flags) ++rep.flags[f];
@@ -165,6 +170,7 @@ Result<DatasetsReport> run_datasets(store::Workspace& ws, const store::Config& c
               {"meta", meta}};
     }
     emit(dpo, dump(line) + "\n", flags, heldout, rep.dpo_train, rep.dpo_heldout, rep.dpo_flagged);
+    pair_rows.push_back({id, heldout, flags.empty()});
     return {};
   });
   if (!pairs) return std::unexpected(pairs.error());
@@ -212,6 +218,16 @@ FROM examples x JOIN batches b ON b.id = x.batch_id WHERE b.status = 'done' ORDE
                             {std::string("sft.flagged.jsonl"), &sft.flagged}})
     if (auto s = util::write_file_atomic(dir / name, *data); !s) return std::unexpected(s.error());
 
+  // The pairs and the build's counts change together, so the gate never sees half a build.
+  auto tx = store::Transaction::begin(db);
+  if (!tx) return std::unexpected(tx.error());
+  if (auto s = db.exec("DELETE FROM dataset_pairs"); !s) return std::unexpected(s.error());
+  auto pr = db.prepare("INSERT INTO dataset_pairs (batch_id, split, clean) VALUES (?1, ?2, ?3)");
+  if (!pr) return std::unexpected(pr.error());
+  for (const PairRow& r : pair_rows) {
+    pr->bind(1, r.batch).bind(2, r.heldout ? "heldout" : "train").bind(3, r.clean ? 1 : 0);
+    if (auto s = pr->exec(); !s) return std::unexpected(s.error());
+  }
   auto ins = db.prepare(R"sql(
 INSERT INTO dataset_builds (created_at, dpo_train, dpo_heldout, sft_train, sft_heldout, pairs, flagged)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
@@ -219,6 +235,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql");
   ins->bind(1, util::now_iso()).bind(2, rep.dpo_train).bind(3, rep.dpo_heldout).bind(4, rep.sft_train);
   ins->bind(5, rep.sft_heldout).bind(6, rep.pairs).bind(7, json(rep.flags).dump());
   if (auto s = ins->exec(); !s) return std::unexpected(s.error());
+  if (auto s = tx->commit(); !s) return std::unexpected(s.error());
   return rep;
 }
 

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "llm/engine.hpp"
 #include "llm/grammar.hpp"
 #include "util/text.hpp"
 
@@ -42,17 +43,6 @@ size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_
 }
 
 }  // namespace
-
-void quiet_llama_log() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const bool verbose = std::getenv("KNOWTHY_LLAMA_LOG") != nullptr;
-    if (verbose) return;
-    llama_log_set([](ggml_log_level, const char*, void*) {}, nullptr);
-    common_log_set_verbosity_thold(-1);
-    common_log_pause(common_log_main());
-  });
-}
 
 // A request a slot served and its answer, so that a continuation (the same conversation, that
 // answer as an assistant message, new messages) reuses the cache whatever the answer holds.
@@ -236,42 +226,34 @@ LlamaBackend::LlamaBackend(std::unique_ptr<Impl> impl) : m_impl(std::move(impl))
 LlamaBackend::~LlamaBackend() = default;
 
 Result<std::unique_ptr<LlamaBackend>> LlamaBackend::load(const LlamaOptions& o) {
-  quiet_llama_log();
-  static std::once_flag init;
-  std::call_once(init, [] { llama_backend_init(); });
-  std::error_code ec;
-  if (o.model_path.empty())
-    return bad_input("model", "no model file is configured",
-                     "set path in the [model] section of knowthy.toml, or pass --model FILE.gguf");
-  if (!std::filesystem::is_regular_file(o.model_path, ec))
-    return bad_input(o.model_path, "no such model file", "check [model] path in knowthy.toml or --model");
   if (o.parallel < 1 || o.parallel > 64) return bad_input("model.parallel", "must be between 1 and 64");
   if (o.context < 64) return bad_input("model.context", "must be at least 64 tokens");
+  auto model = load_model({.path = o.model_path, .gpu_layers = o.gpu_layers, .writable = false});
+  if (!model) return std::unexpected(model.error());
 
   auto impl = std::make_unique<Impl>();
   impl->opt = o;
-  llama_model_params mp = llama_model_default_params();
-  mp.n_gpu_layers = o.gpu_layers;
-  impl->model.reset(llama_model_load_from_file(o.model_path.c_str(), mp));
-  if (!impl->model)
-    return bad_input(o.model_path, "llama.cpp cannot load this file as a model",
-                     "is it a GGUF model? set KNOWTHY_LLAMA_LOG=1 to see llama.cpp's reason");
+  impl->model = std::move(*model);
   impl->vocab = llama_model_get_vocab(impl->model.get());
 
   const int n_train = llama_model_n_ctx_train(impl->model.get());
   impl->n_ctx_seq = n_train > 0 ? std::min(o.context, n_train) : o.context;
   impl->n_batch = std::max(32, o.batch);
-  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  llama_context_params cp = llama_context_default_params();
-  cp.n_ctx = static_cast<uint32_t>(impl->n_ctx_seq * o.parallel);
-  cp.n_batch = cp.n_ubatch = static_cast<uint32_t>(impl->n_batch);
-  cp.n_seq_max = static_cast<uint32_t>(o.parallel);
-  cp.kv_unified = false;  // one cache stream per sequence: conversations share no prefix
-  cp.n_threads = cp.n_threads_batch = threads;
-  impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
-  if (!impl->ctx)
-    return fail(o.model_path, "llama.cpp could not create a context of " + std::to_string(cp.n_ctx) + " tokens",
-                "lower [model] context or parallel");
+  auto ctx = make_context(impl->model.get(),
+                          {.n_ctx = impl->n_ctx_seq * o.parallel,
+                           .n_batch = impl->n_batch,
+                           .n_ubatch = impl->n_batch,
+                           .n_seq = o.parallel,
+                           .threads = o.threads,
+                           .kv_unified = false,  // one cache stream per sequence: conversations share no prefix
+                           .f32_cache = false},
+                          o.model_path);
+  if (!ctx) {
+    auto e = ctx.error();
+    e.hint = "lower [model] context or parallel";
+    return std::unexpected(e);
+  }
+  impl->ctx = std::move(*ctx);
   impl->n_ctx_seq = static_cast<int>(llama_n_ctx_seq(impl->ctx.get()));
 
   impl->has_template = llama_model_chat_template(impl->model.get(), nullptr) != nullptr;

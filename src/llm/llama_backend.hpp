@@ -52,7 +52,4 @@ class LlamaBackend final : public ModelBackend {
   std::unique_ptr<Impl> m_impl;
 };
 
-// Routes llama.cpp's log to stderr only when KNOWTHY_LLAMA_LOG is set (it is chatty otherwise).
-void quiet_llama_log();
-
 }  // namespace knowthy::llm

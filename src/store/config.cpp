@@ -102,6 +102,55 @@ const std::vector<ConfigKey>& config_keys() {
       setting("insights", "model_summary", KT_REF(insights.model_summary),
               "Have the model write a short summary paragraph of the week's new claims into the report."),
 
+      ConfigKey{"train",
+                "trainer",
+                KT_REF(train.trainer),
+                0,
+                0,
+                {"none", "command", "llama-opt"},
+                "Trainer of new model candidates: \"none\" (the candidate's manifest and frozen datasets are\n"
+                "written and it stays ready for you to train), \"command\" (your trainer: TRL, Axolotl,\n"
+                "mlx-lm-lora, ...; README, Training) or \"llama-opt\" (built in; F32 GGUF models only).",
+                {}},
+      number("train", "min_new_pairs", KT_REF(train.min_new_pairs), 1, k_int_max,
+             "The gate opens when, since the last candidate, this many new clean DPO train pairs or\n"
+             "this many new done batches have built up (and no candidate is training or awaiting eval)."),
+      number("train", "min_new_batches", KT_REF(train.min_new_batches), 1, k_int_max),
+      number("train", "max_minutes", KT_REF(train.max_minutes), 0.01, 10080,
+             "A trainer still running after this long is stopped and the candidate fails."),
+      number("train", "stop_grace_s", KT_REF(train.stop_grace_s), 0, 3600,
+             "Seconds between SIGTERM and SIGKILL when a trainer is stopped."),
+      setting("train", "command", KT_REF(train.command),
+              "The trainer's argument vector (no shell: paths with spaces are safe). Placeholders:\n"
+              "{base_model} {dpo_train} {dpo_heldout} {sft_train} {output_dir} {manifest}. It must leave\n"
+              "a GGUF model or GGUF LoRA adapter in {output_dir}.",
+              "-- command: your own trainer --"),
+      setting("train", "shell", KT_REF(train.shell),
+              "Run command[0] with /bin/sh -c instead (placeholders are shell-quoted)."),
+      number("train", "epochs", KT_REF(train.epochs), 1, 1000, "Passes over the training data.",
+             "-- llama-opt: built-in fine-tuning with llama.cpp (F32 models) --"),
+      number("train", "learning_rate", KT_REF(train.learning_rate), 0, 1),
+      number("train", "weight_decay", KT_REF(train.weight_decay), 0, 1),
+      ConfigKey{"train",
+                "optimizer",
+                KT_REF(train.optimizer),
+                0,
+                0,
+                {"adamw", "sgd"},
+                "\"adamw\" (weights, gradients and two moments: about 4x the model's F32 size) or \"sgd\".",
+                {}},
+      number("train", "context", KT_REF(train.context), 8, 1 << 20,
+             "Tokens per training sequence; batch must divide it and ubatch must divide batch."),
+      number("train", "batch", KT_REF(train.batch), 1, 1 << 20, "Tokens per optimizer step."),
+      number("train", "ubatch", KT_REF(train.ubatch), 1, 1 << 20, "Tokens per compute pass (less memory)."),
+      setting("train", "tensors", KT_REF(train.tensors),
+              "A regular expression: only tensors whose name matches it train (e.g. \"ffn_|output\" to\n"
+              "save memory). Empty: all that llama.cpp trains."),
+      number("train", "threads", KT_REF(train.threads), 0, 1024, "CPU threads; 0 uses one per core."),
+      number("train", "memory_limit_mb", KT_REF(train.memory_limit_mb), 0, k_int_max,
+             "Memory training may use (MiB); 0: what the machine has available. Training that needs\n"
+             "more is refused before it starts."),
+
       ConfigKey{"model",
                 "backend",
                 KT_REF(model.backend),
@@ -266,7 +315,6 @@ Status read_key(const ConfigKey& k, const toml::node& node, Config& cfg, const s
           } else {
             return wrong_type("a string or a list of strings");
           }
-          if (out.empty()) return bad_input(where, fmt::format("{} must not be empty", name));
         }
         return {};
       },
@@ -291,6 +339,18 @@ Status check_together(const Config& c, const std::filesystem::path& path) {
              static_cast<double>(h.disk_warn_mb)}})
     if (p.lo > p.hi)
       return bad_input(path.string(), fmt::format("{} ({}) must not be above {} ({})", p.low, p.lo, p.high, p.hi));
+  if (c.model.endpoints.empty()) return bad_input(path.string(), "model.endpoint must not be empty");
+  // llama.cpp asserts (aborts) on these rather than returning an error.
+  const auto& t = c.train;
+  if (t.context % t.batch != 0 || t.batch % t.ubatch != 0)
+    return bad_input(path.string(),
+                     fmt::format("train.batch ({}) must divide train.context ({}), and train.ubatch ({}) must divide "
+                                 "train.batch",
+                                 t.batch, t.context, t.ubatch),
+                     "e.g. context = 512, batch = 512, ubatch = 256");
+  if (t.trainer == "command" && t.command.empty())
+    return bad_input(path.string(), "train.trainer is \"command\" but train.command is not set",
+                     "set train.command to your trainer's argument vector (README, Training)");
   return {};
 }
 
@@ -335,18 +395,19 @@ Result<Config> load_config(const std::filesystem::path& path) {
   for (const auto& k : config_keys())
     if (sections.empty() || sections.back() != k.section) sections.emplace_back(k.section);
   const std::string hint = "the commented defaults that `knowthy init` writes list every setting";
-  // The section a key of that name belongs to, if any.
+  // The sections a key of that name belongs to, if any ("[model] or [train]": some names are in two).
   auto home_of = [](std::string_view key) -> std::string {
+    std::string out;
     for (const auto& k : config_keys())
-      if (k.key == key) return std::string(k.section);
-    return {};
+      if (k.key == key) out += fmt::format("{}[{}]", out.empty() ? "" : " or ", k.section);
+    return out;
   };
   for (const auto& [name, node] : t) {
     const std::string s(name.str());
     if (!node.is_table()) {
       const std::string home = home_of(s);
       return bad_input(at_line(path, node), fmt::format("{} is outside any [section]", s),
-                       home.empty() ? hint : fmt::format("it belongs under [{}]", home));
+                       home.empty() ? hint : fmt::format("it belongs under {}", home));
     }
     if (std::find(sections.begin(), sections.end(), s) == sections.end())
       return bad_input(at_line(path, node), fmt::format("unknown section [{}]", s),
@@ -362,7 +423,7 @@ Result<Config> load_config(const std::filesystem::path& path) {
         const std::string home = home_of(kname);
         return bad_input(at_line(path, value), fmt::format("unknown key {} in [{}]", kname, s),
                          home.empty() ? fmt::format("did you mean {}? {}", nearest(kname, keys), hint)
-                                      : fmt::format("{} belongs under [{}]", kname, home));
+                                      : fmt::format("{} belongs under {}", kname, home));
       }
       if (auto st = read_key(*it, value, cfg, path); !st) return std::unexpected(st.error());
     }

@@ -65,6 +65,27 @@ struct Config {
   struct Insights {
     bool model_summary = false;  // the model writes a summary paragraph of the week's new claims
   } insights;
+  struct Train {
+    std::string trainer = "none";  // none (manifest only) | command | llama-opt
+    int min_new_pairs = 200;       // new clean DPO train pairs since the last candidate ...
+    int min_new_batches = 10;      // ... or new done batches: either opens the gate
+    double max_minutes = 360;      // a trainer running longer is stopped
+    int stop_grace_s = 30;         // between SIGTERM and SIGKILL
+    // command
+    std::vector<std::string> command;  // argv; {base_model} {dpo_train} ... are replaced
+    bool shell = false;                // run command[0] with /bin/sh -c (placeholders quoted)
+    // llama-opt
+    int epochs = 2;
+    double learning_rate = 1e-5;
+    double weight_decay = 0.0;
+    std::string optimizer = "adamw";  // adamw | sgd
+    int context = 512;                // tokens per training sequence
+    int batch = 512;                  // tokens per optimizer step (divides context)
+    int ubatch = 512;                 // tokens per compute pass (divides batch)
+    std::string tensors;              // regex over tensor names that train; empty: all
+    int threads = 0;                  // 0: one per core
+    int memory_limit_mb = 0;          // 0: what the machine has available
+  } train;
   struct Model {
     std::string backend = "llama";  // llama | openai | command
     // llama (embedded)

@@ -170,6 +170,47 @@ CREATE TABLE models (
 );
 CREATE INDEX runs_by_command ON runs(command, status, finished_at);
 )sql",
+    // 4: training. Nothing wrote `models` before this version, so it is made again with the
+    // columns the train step needs (and the train_failed state). A candidate covers the batches
+    // that were finished when it was made (model_batches); the gate counts what is new since.
+    // dataset_pairs is what the last `datasets` build made of each batch's DPO pair.
+    R"sql(
+DROP TABLE models;
+CREATE TABLE models (
+  id            INTEGER PRIMARY KEY,  -- N of models/cand_NNNN
+  name          TEXT NOT NULL UNIQUE,
+  state         TEXT NOT NULL CHECK (state IN ('ready','training','awaiting_eval','train_failed','passed','failed',
+                                               'promoted','rolled_back')),
+  created_at    TEXT NOT NULL,
+  updated_at    TEXT NOT NULL,
+  trained_at    TEXT,
+  evaluated_at  TEXT,
+  promoted_at   TEXT,
+  trainer       TEXT NOT NULL,  -- none | command | llama-opt
+  parent        TEXT NOT NULL,  -- the model it starts from: base, or a candidate's name
+  base_path     TEXT NOT NULL,
+  base_sha256   TEXT NOT NULL,
+  output        TEXT,           -- the GGUF it made, relative to its folder
+  output_kind   TEXT CHECK (output_kind IN ('model','adapter')),
+  reason        TEXT,           -- why training failed
+  owner_pid     INTEGER,        -- while training: the knowthy process that runs the trainer ...
+  owner_start   INTEGER,        -- ... and its start time (clock ticks since boot), against pid reuse
+  trainer_pid   INTEGER,        -- the trainer's process (and process group)
+  trainer_start INTEGER
+);
+CREATE INDEX models_by_state ON models(state);
+CREATE TABLE model_batches (
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  batch_id INTEGER NOT NULL,
+  split    TEXT NOT NULL CHECK (split IN ('train','heldout','flagged')),
+  PRIMARY KEY (model_id, batch_id)
+) WITHOUT ROWID;
+CREATE TABLE dataset_pairs (
+  batch_id INTEGER PRIMARY KEY,
+  split    TEXT NOT NULL CHECK (split IN ('train','heldout')),
+  clean    INTEGER NOT NULL  -- 1: in dpo.train.jsonl or dpo.heldout.jsonl; 0: flagged
+);
+)sql",
 };
 
 }  // namespace

@@ -263,8 +263,9 @@ TEST_F(KnowledgeE2E, HealthDetectsWhatWentWrong) {
   {
     auto db = store::Db::open(fs::path(ws) / "knowthy.db");
     ASSERT_TRUE(
-        db->exec("INSERT INTO models (name, state, created_at, updated_at) VALUES "
-                 "('cand_0001', 'awaiting_eval', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')"));
+        db->exec("INSERT INTO models (name, state, created_at, updated_at, trainer, parent, base_path, base_sha256) "
+                 "VALUES ('cand_0001', 'awaiting_eval', '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z', 'none', "
+                 "'base', 'm.gguf', '')"));
   }
   EXPECT_EQ(status_of("candidate"), std::pair(1, std::string("fail")));
 

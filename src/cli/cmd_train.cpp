@@ -1,0 +1,145 @@
+// knowthy train: the train gate, then the candidate and its trainer. knowthy models: the
+// candidates. knowthy train-child: the built-in trainer's child process (not for direct use).
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "store/lock.hpp"
+#include "train/llama_opt.hpp"
+#include "train/train.hpp"
+
+namespace knowthy::cli {
+namespace {
+
+std::filesystem::path self_exe() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("knowthy") : p;
+}
+
+Status train_cmd(const GlobalOptions& g, bool force, bool no_datasets, bool json_out) {
+  auto ws = open_workspace(g);
+  if (!ws) return std::unexpected(ws.error());
+  auto cfg = store::load_config(ws->config_path());
+  if (!cfg) return std::unexpected(cfg.error());
+  auto lock = store::WorkspaceLock::acquire(ws->dir(), "train");
+  if (!lock) return std::unexpected(lock.error());
+  auto rep = train::run_train(*ws, *cfg,
+                              {.force = force,
+                               .rebuild_datasets = !no_datasets,
+                               .knowthy_version = KNOWTHY_VERSION,
+                               .self_exe = self_exe(),
+                               .progress = !json_out});
+  if (!rep) return std::unexpected(rep.error());
+  const bool failed = rep->candidate && rep->candidate->state == store::CandidateState::train_failed;
+  if (json_out) {
+    std::printf("%s\n", rep->to_json().dump().c_str());
+  } else {
+    for (const auto& r : rep->recovered)
+      std::printf("%s: train_failed (its trainer died with the knowthy process that ran it)\n", r.c_str());
+    if (!rep->opened) {
+      std::printf("train: gate closed: %s\n", rep->closed_reason.c_str());
+      return {};
+    }
+    const auto& c = *rep->candidate;
+    std::printf("train: gate open%s: %lld new clean pairs (of %d), %lld new batches (of %d)\n",
+                rep->forced ? " (forced)" : "", static_cast<long long>(rep->counts.clean_train_pairs), rep->min_pairs,
+                static_cast<long long>(rep->counts.done_batches), rep->min_batches);
+    switch (c.state) {
+      case store::CandidateState::ready:
+        std::printf("%s: ready (no trainer configured: [train] trainer = \"none\")\n", c.name.c_str());
+        break;
+      case store::CandidateState::awaiting_eval:
+        std::printf("%s: awaiting_eval: %s %s\n", c.name.c_str(), c.output_kind.value_or("").c_str(),
+                    (rep->dir / c.output.value_or("")).c_str());
+        if (rep->metrics.is_object() && rep->metrics.contains("train_loss_before"))
+          std::printf("    train loss %.4f -> %.4f%s, %.0f tokens/s\n", rep->metrics["train_loss_before"].get<double>(),
+                      rep->metrics["train_loss_after"].get<double>(),
+                      rep->metrics.contains("heldout_loss_after")
+                          ? (", held-out " + std::to_string(rep->metrics["heldout_loss_before"].get<double>()) +
+                             " -> " + std::to_string(rep->metrics["heldout_loss_after"].get<double>()))
+                                .c_str()
+                          : "",
+                      rep->metrics.value("tokens_per_second", 0.0));
+        break;
+      default:
+        std::printf("%s: %s: %s\n", c.name.c_str(), std::string(store::to_string(c.state)).c_str(),
+                    c.reason.value_or("").c_str());
+    }
+    std::printf("    %s\n", (rep->dir / "manifest.json").c_str());
+  }
+  if (failed)
+    return fail(rep->candidate->name, "training failed: " + rep->candidate->reason.value_or("?"),
+                "its log: " + (rep->dir / "train.log").string());
+  return {};
+}
+
+Status models_cmd(const GlobalOptions& g, bool json_out) {
+  auto ws = open_workspace(g);
+  if (!ws) return std::unexpected(ws.error());
+  auto cfg = store::load_config(ws->config_path());
+  if (!cfg) return std::unexpected(cfg.error());
+  if (auto r = train::recover_stale_candidates(ws->db(), std::chrono::seconds(cfg->train.stop_grace_s)); !r)
+    return std::unexpected(r.error());
+  auto rows = store::list_candidates(ws->db());
+  if (!rows) return std::unexpected(rows.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& c : *rows) {
+    auto j = train::candidate_json(c);
+    j["dir"] = (ws->dir() / "models" / c.name).string();
+    list.push_back(std::move(j));
+  }
+  if (json_out) {
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"active", "base"}, {"base_model", cfg->model.path}, {"candidates", list}}.dump().c_str());
+    return {};
+  }
+  std::printf("active  base (%s)\n", cfg->model.path.empty() ? "no [model] path" : cfg->model.path.c_str());
+  if (rows->empty()) std::printf("no candidates yet (`knowthy train`)\n");
+  for (const auto& c : *rows)
+    std::printf("%s  %-13s %-9s %s  %s\n", c.name.c_str(), std::string(store::to_string(c.state)).c_str(),
+                c.trainer.c_str(), c.created_at.c_str(),
+                c.reason   ? c.reason->c_str()
+                : c.output ? c.output->c_str()
+                           : "");
+  return {};
+}
+
+}  // namespace
+
+void register_train(CLI::App& app, const GlobalOptions& g, Runner& run) {
+  auto* cmd = app.add_subcommand("train", "open the train gate and, when it opens, make and train a candidate");
+  struct Opts {
+    bool force = false, no_datasets = false, json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_flag("--force", o->force, "skip the new-data counts (never a candidate awaiting evaluation)");
+  cmd->add_flag("--no-datasets", o->no_datasets, "use the datasets as last built instead of rebuilding them");
+  cmd->add_flag("--json", o->json, "print as JSON");
+  cmd->callback([&g, &run, o] { run = [&g, o] { return train_cmd(g, o->force, o->no_datasets, o->json); }; });
+
+  auto* models = app.add_subcommand("models", "the model candidates and their states");
+  auto mj = std::make_shared<bool>(false);
+  models->add_flag("--json", *mj, "print as JSON");
+  models->callback([&g, &run, mj] { run = [&g, mj] { return models_cmd(g, *mj); }; });
+
+  // The built-in trainer re-executes knowthy as this hidden command, so that llama.cpp runs in a
+  // process of its own.
+  auto* child = app.add_subcommand("train-child", "");
+  child->group("");
+  auto dir = std::make_shared<std::string>();
+  child->add_option("DIR", *dir, "candidate folder")->required();
+  child->callback([&run, dir] {
+    run = [dir]() -> Status {
+      const int rc = train::run_llama_opt_child(*dir);
+      std::fflush(stdout);
+      if (rc != 0) ::_exit(rc);  // the child already printed why
+      return {};
+    };
+  });
+}
+
+}  // namespace knowthy::cli

@@ -1,0 +1,41 @@
+#pragma once
+// Loading llama.cpp models and contexts: one place for the embedded backend, the built-in trainer
+// and the evaluator, so that they read a model file the same way and report the same errors.
+#include <llama-cpp.h>
+
+#include <string>
+
+#include "util/result.hpp"
+
+namespace knowthy::llm {
+
+// llama_backend_init, once per process; llama.cpp's log goes to stderr only when
+// KNOWTHY_LLAMA_LOG is set (it is chatty otherwise).
+void init_llama();
+void quiet_llama_log();
+
+struct ModelLoadOptions {
+  std::string path;
+  int gpu_layers = 999;   // offloaded when llama.cpp has a GPU backend (ignored otherwise)
+  bool writable = false;  // read into memory instead of mapped: training changes the weights
+};
+
+// Bad input when the file is missing or llama.cpp cannot read it as a model.
+Result<llama_model_ptr> load_model(const ModelLoadOptions& options);
+
+struct ContextOptions {
+  int n_ctx = 4096;  // in total, over all sequences
+  int n_batch = 512;
+  int n_ubatch = 512;
+  int n_seq = 1;
+  int threads = 0;          // 0: one per core
+  bool kv_unified = false;  // false: one cache stream per sequence
+  bool f32_cache = false;   // training: the backward pass has no F16 cache support
+};
+
+Result<llama_context_ptr> make_context(llama_model* model, const ContextOptions& options, const std::string& what);
+
+// `threads`, or one per core when it is 0.
+int resolve_threads(int threads);
+
+}  // namespace knowthy::llm

@@ -1,0 +1,102 @@
+#include "train/gguf_info.hpp"
+
+#include <fmt/format.h>
+#include <gguf.h>
+
+#include <fstream>
+#include <memory>
+
+#include "llm/engine.hpp"
+
+namespace knowthy::train {
+
+namespace {
+
+struct GgufFree {
+  void operator()(gguf_context* c) const noexcept { gguf_free(c); }
+};
+
+std::string str_key(const gguf_context* g, const std::string& key) {
+  const int64_t i = gguf_find_key(g, key.c_str());
+  if (i < 0 || gguf_get_kv_type(g, i) != GGUF_TYPE_STRING) return {};
+  return gguf_get_val_str(g, i);
+}
+
+std::int64_t int_key(const gguf_context* g, const std::string& key) {
+  const int64_t i = gguf_find_key(g, key.c_str());
+  if (i < 0) return 0;
+  switch (gguf_get_kv_type(g, i)) {
+    case GGUF_TYPE_UINT32: return gguf_get_val_u32(g, i);
+    case GGUF_TYPE_INT32: return gguf_get_val_i32(g, i);
+    case GGUF_TYPE_UINT64: return static_cast<std::int64_t>(gguf_get_val_u64(g, i));
+    case GGUF_TYPE_INT64: return gguf_get_val_i64(g, i);
+    case GGUF_TYPE_UINT16: return gguf_get_val_u16(g, i);
+    case GGUF_TYPE_ARRAY:
+      return gguf_get_arr_n(g, i) > 0 && gguf_get_arr_type(g, i) == GGUF_TYPE_UINT32
+                 ? static_cast<const uint32_t*>(gguf_get_arr_data(g, i))[0]
+                 : 0;  // per-layer values (e.g. head counts): the first layer's
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::uint64_t GgufInfo::tensor_bytes() const {
+  std::uint64_t n = 0;
+  for (const auto& t : tensors) n += t.bytes;
+  return n;
+}
+
+Result<GgufInfo> read_gguf_info(const std::filesystem::path& path) {
+  {
+    std::ifstream f(path, std::ios::binary);
+    char magic[4] = {};
+    if (!f) return bad_input(path.string(), "cannot be read");
+    if (!f.read(magic, 4) || std::string_view(magic, 4) != "GGUF")
+      return bad_input(path.string(), "is not a GGUF file (its first bytes are not \"GGUF\")");
+  }
+  llm::quiet_llama_log();  // ggml logs header errors itself; ours name the file
+  gguf_init_params params{true, nullptr};
+  std::unique_ptr<gguf_context, GgufFree> g(gguf_init_from_file(path.c_str(), params));
+  if (!g) return bad_input(path.string(), "is a damaged or unsupported GGUF file (its header does not parse)");
+  GgufInfo info;
+  info.general_type = str_key(g.get(), "general.type");
+  info.architecture = str_key(g.get(), "general.architecture");
+  info.adapter_type = str_key(g.get(), "adapter.type");
+  const std::string a = info.architecture;
+  info.n_embd = int_key(g.get(), a + ".embedding_length");
+  info.n_layer = int_key(g.get(), a + ".block_count");
+  info.n_ff = int_key(g.get(), a + ".feed_forward_length");
+  info.n_head = int_key(g.get(), a + ".attention.head_count");
+  info.n_head_kv = int_key(g.get(), a + ".attention.head_count_kv");
+  if (info.n_head_kv == 0) info.n_head_kv = info.n_head;
+  info.n_ctx_train = int_key(g.get(), a + ".context_length");
+  info.n_vocab = int_key(g.get(), a + ".vocab_size");
+  if (const int64_t tok = gguf_find_key(g.get(), "tokenizer.ggml.tokens"); info.n_vocab == 0 && tok >= 0)
+    info.n_vocab = static_cast<std::int64_t>(gguf_get_arr_n(g.get(), tok));
+  const int64_t n = gguf_get_n_tensors(g.get());
+  for (int64_t i = 0; i < n; ++i) {
+    const ggml_type type = gguf_get_tensor_type(g.get(), i);
+    const size_t bytes = gguf_get_tensor_size(g.get(), i);
+    const auto block = static_cast<std::uint64_t>(ggml_blck_size(type));
+    const auto type_size = static_cast<std::uint64_t>(ggml_type_size(type));
+    info.tensors.push_back(
+        {gguf_get_tensor_name(g.get(), i), ggml_type_name(type), bytes, type_size ? bytes / type_size * block : 0});
+  }
+  return info;
+}
+
+std::string_view to_string(GgufKind k) { return k == GgufKind::model ? "model" : "adapter"; }
+
+Result<GgufKind> gguf_kind(const GgufInfo& info, const std::filesystem::path& path) {
+  if (info.tensors.empty()) return bad_input(path.string(), "is a GGUF file without tensors");
+  if (info.general_type == "adapter") return GgufKind::adapter;
+  if (info.general_type == "model" || (info.general_type.empty() && !info.architecture.empty())) return GgufKind::model;
+  return bad_input(
+      path.string(),
+      info.general_type.empty()
+          ? std::string("is a GGUF file with neither general.type nor general.architecture")
+          : fmt::format("is a GGUF file of general.type \"{}\", neither a model nor an adapter", info.general_type));
+}
+
+}  // namespace knowthy::train

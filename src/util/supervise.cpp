@@ -1,0 +1,173 @@
+#include "util/supervise.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace knowthy::util {
+
+namespace {
+std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};
+extern "C" void on_cancel_signal(int sig) {
+  g_signal.store(sig);
+  g_cancel.store(true);
+}
+}  // namespace
+
+std::optional<std::uint64_t> process_start_ticks(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s;
+  if (!f || !std::getline(f, s)) return std::nullopt;
+  // The command name (field 2) may hold spaces and parentheses: fields restart after the last ')'.
+  const auto close = s.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(s.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) {
+    if (!(rest >> field)) return std::nullopt;
+    if (i == 3 && field == "Z") return std::nullopt;  // a zombie has finished
+  }
+  return std::strtoull(field.c_str(), nullptr, 10);
+}
+
+bool process_alive(const ProcessId& id) {
+  const auto t = process_start_ticks(id.pid);
+  return t && *t == id.start_ticks;
+}
+
+ProcessId self_process() {
+  const pid_t pid = ::getpid();
+  return {pid, process_start_ticks(pid).value_or(0)};
+}
+
+bool stop_process_group(pid_t pgid, std::chrono::milliseconds grace, int* leader_status) {
+  bool reaped = false;
+  auto reap = [&] {
+    if (leader_status && !reaped && ::waitpid(pgid, leader_status, WNOHANG) == pgid) reaped = true;
+  };
+  if (pgid <= 1 || ::kill(-pgid, SIGTERM) != 0) return reaped;  // ESRCH: nothing left
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    reap();
+    if (::kill(-pgid, 0) != 0) return reaped;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(-pgid, SIGKILL);
+  return reaped;
+}
+
+Result<ProcessId> spawn_logged(const SpawnSpec& spec) {
+  if (spec.argv.empty() || spec.argv[0].empty()) return bad_input("command", "is empty");
+  const int log = ::open(spec.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log < 0) return fail(spec.log.string(), std::strerror(errno));
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  for (const auto& e : spec.env) env_store.push_back(e);
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const pid_t parent = ::getpid();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(log);
+    return fail(spec.argv[0], std::string("cannot start: ") + std::strerror(err));
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(126);  // the parent died before prctl took effect
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) ::dup2(null, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execvpe(argv[0], argv.data(), envp.data());
+    const char* why = std::strerror(errno);
+    const char pre[] = "knowthy: cannot execute ";
+    [[maybe_unused]] auto w = ::write(2, pre, sizeof pre - 1);
+    w = ::write(2, argv[0], std::strlen(argv[0]));
+    w = ::write(2, ": ", 2);
+    w = ::write(2, why, std::strlen(why));
+    w = ::write(2, "\n", 1);
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also here, so that the group exists before we ever signal it
+  ::close(log);
+  // The child's start time, read before it can have exited and been reaped (it is ours to reap).
+  return ProcessId{pid, process_start_ticks(pid).value_or(0)};
+}
+
+Finish wait_supervised(const ProcessId& child, const WaitOptions& o) {
+  Finish f;
+  const auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  for (;;) {
+    const pid_t r = ::waitpid(child.pid, &status, WNOHANG);
+    if (r == child.pid) break;
+    if (r < 0 && errno != EINTR) {
+      status = 0;
+      break;
+    }
+    const bool late = o.timeout.count() > 0 && std::chrono::steady_clock::now() - start >= o.timeout;
+    const bool cancel = o.cancel && o.cancel->load();
+    if (late || cancel) {
+      f.timed_out = late && !cancel;
+      f.cancelled = cancel;
+      if (!stop_process_group(child.pid, o.grace, &status))
+        while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+      break;
+    }
+    if (o.tick) o.tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // Whatever it left running in its group goes with it.
+  stop_process_group(child.pid, o.grace);
+  if (WIFEXITED(status)) {
+    f.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    f.signal = WTERMSIG(status);
+    f.exit_code = 128 + f.signal;
+  }
+  return f;
+}
+
+CancelOnSignal::CancelOnSignal() {
+  g_cancel.store(false);
+  g_signal.store(0);
+  struct sigaction sa {};
+  sa.sa_handler = on_cancel_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    ::sigaction(s, &sa, &old);
+    m_saved.emplace_back(s, old);
+  }
+}
+
+CancelOnSignal::~CancelOnSignal() {
+  for (auto& [s, old] : m_saved) ::sigaction(s, &old, nullptr);
+}
+
+const std::atomic<bool>& CancelOnSignal::flag() { return g_cancel; }
+int CancelOnSignal::signal() { return g_signal.load(); }
+
+}  // namespace knowthy::util
