@@ -3,7 +3,9 @@
 # imported into a fresh private workspace outside the clone, the embedded engine checked with
 # knowthy's own tiny model (its answers are nonsense, but valid JSON under each batch's grammar),
 # then every tweet read in batches (draft, then critique), the workspace's status and a
-# consistency check; then the profile, the datasets, the health report and this week's insights.
+# consistency check; then the profile, the datasets, the health report and this week's insights;
+# then a forced `train` with the built-in llama-opt trainer on the sample model (a candidate that
+# awaits evaluation, with its training and held-out loss in models/cand_0001/metrics.json).
 # Every step must succeed: nothing here is allowed to fail quietly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +29,7 @@ start=$(date +%s)
 ./build/knowthy --workspace "$demo/workspace" datasets
 ./build/knowthy --workspace "$demo/workspace" health
 ./build/knowthy --workspace "$demo/workspace" insights --week "$(date -u +%G-W%V)"
-echo "artifacts: $demo/workspace/{runs,profile,datasets,insights}/ and health.json"
+./build/knowthy --workspace "$demo/workspace" train --force
+./build/knowthy --workspace "$demo/workspace" models
+echo "artifacts: $demo/workspace/{runs,profile,datasets,insights,models}/ and health.json"
 echo "demo: $(($(date +%s) - start)) s after the build"

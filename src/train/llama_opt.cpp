@@ -5,6 +5,7 @@
 
 #include <chat.h>
 #include <common.h>
+#include <ggml-cpu.h>
 #include <ggml-opt.h>
 #include <llama.h>
 
@@ -106,6 +107,10 @@ Status add_conversations(const fs::path& path, bool dpo, const common_chat_templ
   }
   return {};
 }
+
+struct PoolFree {
+  void operator()(ggml_threadpool* p) const noexcept { ggml_threadpool_free(p); }
+};
 
 struct DatasetFree {
   void operator()(ggml_opt_dataset* d) const noexcept { ggml_opt_dataset_free(d); }
@@ -216,6 +221,10 @@ int run_llama_opt_child(const fs::path& dir) {
     return child_fail(Error{ErrorKind::bad_input, "llama-opt", "the train split holds no conversation to train on",
                             "extract more batches, then `knowthy datasets`"});
 
+  // A persistent thread pool, as llama-finetune has, rather than threads made for every graph; made
+  // before the context so that it outlives it.
+  ggml_threadpool_params pool_params = ggml_threadpool_params_default(llm::resolve_threads(s.threads));
+  std::unique_ptr<ggml_threadpool, PoolFree> pool(ggml_threadpool_new(&pool_params));
   auto ctx = llm::make_context(model->get(),
                                {.n_ctx = s.context,
                                 .n_batch = s.batch,
@@ -226,6 +235,7 @@ int run_llama_opt_child(const fs::path& dir) {
                                 .f32_cache = true},
                                m->base_model.string());
   if (!ctx) return child_fail(ctx.error());
+  if (pool) llama_attach_threadpool(ctx->get(), pool.get(), pool.get());
 
   // ggml-opt computes on the CPU backend without llama_decode, which is where llama.cpp gives the
   // backend its thread count: without one decode first, ggml's default of 4 threads would

@@ -126,17 +126,27 @@ std::string telling_log_line(const fs::path& log) {
   f.seekg(from);
   std::string tail(static_cast<size_t>(size - from), '\0');
   f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
-  std::string last, telling;
+  std::string last, error, assert_line;
   std::istringstream in(tail);
   for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line.starts_with("knowthy: ")) continue;
+    // knowthy's own lines, and a debugger's backtrace after an abort (frames, thread notes).
+    if (line.empty() || line.starts_with("knowthy: ") || line.starts_with("#") || line.starts_with("[") ||
+        line.starts_with("0x") || line.starts_with("Using host") ||
+        (line[0] >= '0' && line[0] <= '9' && line.find('\t') != std::string::npos))
+      continue;
     last = line;
-    if (line.find("GGML_ASSERT") != std::string::npos || line.find("rror") != std::string::npos ||
-        line.find("failed") != std::string::npos)
-      telling = line;
+    if (line.find("GGML_ASSERT") != std::string::npos || line.find("GGML_ABORT") != std::string::npos)
+      assert_line = line;
+    else if (line.find("rror") != std::string::npos || line.find("failed") != std::string::npos)
+      error = line;
   }
-  std::string out = telling.empty() ? last : telling;
-  if (out.size() > 300) out = out.substr(0, 300) + "...";
+  std::string out = !assert_line.empty() ? assert_line : !error.empty() ? error : last;
+  if (out.find("sched->hash_set.size") != std::string::npos)
+    out +=
+        " (llama.cpp sizes its scheduler's graph for inference, and this model's whole training graph does not "
+        "fit it in this llama.cpp version: train fewer tensors, e.g. [train] tensors = \"^output\" or the last "
+        "blocks, or use a command trainer)";
+  if (out.size() > 600) out = out.substr(0, 600) + "...";
   return out;
 }
 

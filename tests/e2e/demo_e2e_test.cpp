@@ -1,7 +1,8 @@
 // The README's first command, in small: the demo's own settings (scripts/demo.toml) on the random
 // sample model, through every step the demo runs. What must hold on any machine is what the
 // construction guarantees: every batch done (an answer under its batch's grammar always closes
-// and parses), no evidence outside the batch, and every later step succeeding, health included.
+// and parses), no evidence outside the batch, and every later step succeeding, health and a
+// forced train with the built-in trainer included.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -56,6 +57,15 @@ TEST(DemoE2E, TheDemoSettingsCompleteEveryStepOnTheSampleModel) {
   for (const char* f : {"profile/profile.md", "datasets/dpo.train.jsonl", "datasets/sft.train.jsonl"})
     EXPECT_TRUE(fs::exists(fs::path(ws) / f)) << f;
   EXPECT_TRUE(fs::exists(fs::path(ws) / "insights" / (std::string(week) + ".md")));
+
+  // A forced train with the built-in trainer: a candidate awaiting evaluation, trained on the
+  // datasets just made, whose training loss went down (gradient descent on its own data).
+  auto train = kt({"train", "--force", "--json"});
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+  auto t = json::parse(train.out);
+  EXPECT_EQ(t["candidate"]["state"], "awaiting_eval") << t.dump(1);
+  EXPECT_EQ(t["candidate"]["output"], "output/model.gguf");
+  EXPECT_LT(t["metrics"]["train_loss_after"].get<double>(), t["metrics"]["train_loss_before"].get<double>());
 }
 
 }  // namespace
