@@ -255,6 +255,8 @@ int run_llama_opt_child(const fs::path& dir) {
               "set [train] context to a multiple of 256 and batch to a divisor of it"});
   DatasetPtr train_ds = make_dataset(train.stream, n_ctx);
   DatasetPtr heldout_ds = make_dataset(heldout.stream, n_ctx);
+  if (!train_ds)
+    return child_fail(Error{ErrorKind::bad_input, "llama-opt", "the train split holds fewer than two tokens", ""});
   const int64_t n_train = ggml_opt_dataset_ndata(train_ds.get());
   std::printf("data: %lld train conversations (%zu tokens, %lld sequences), %lld held-out conversations (%zu tokens)\n",
               static_cast<long long>(train.conversations), train.stream.size(), static_cast<long long>(n_train),
@@ -314,6 +316,11 @@ int run_llama_opt_child(const fs::path& dir) {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
   metrics["peak_rss_bytes"] = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+  if (auto info = read_gguf_info(m->base_model)) {
+    LlamaOptSettings planned = s;
+    planned.context = n_ctx;
+    metrics["memory_estimate_bytes"] = estimate_training_memory(*info, planned).total;
+  }
 
   std::error_code ec;
   fs::create_directories(m->output_dir, ec);

@@ -81,6 +81,15 @@ const std::array<std::pair<const char*, const char*>, 4> k_frozen{{{"dpo_train",
                                                                    {"sft_train", "sft.train.jsonl"},
                                                                    {"sft_heldout", "sft.heldout.jsonl"}}};
 
+std::int64_t count_lines(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::int64_t lines = 0;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0)
+    for (std::streamsize i = 0; i < in.gcount(); ++i) lines += buf[i] == '\n';
+  return lines;
+}
+
 // A dataset file as the candidate keeps it: a hard link (the datasets step replaces files by
 // rename, so the link keeps these bytes), or a copy where links are not possible.
 Result<FrozenFile> freeze(const fs::path& src, const fs::path& dst, const char* role) {
@@ -95,12 +104,7 @@ Result<FrozenFile> freeze(const fs::path& src, const fs::path& dst, const char* 
   }
   auto digest = util::sha256_file(dst);
   if (!digest) return std::unexpected(digest.error());
-  std::ifstream in(dst, std::ios::binary);
-  std::int64_t lines = 0;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0)
-    for (std::streamsize i = 0; i < in.gcount(); ++i) lines += buf[i] == '\n';
-  return FrozenFile{role, fs::absolute(dst), digest->sha256, digest->bytes, lines};
+  return FrozenFile{role, fs::absolute(dst), digest->sha256, digest->bytes, count_lines(dst)};
 }
 
 std::string last_log_line(const fs::path& log) {
@@ -283,6 +287,15 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
         (*blocking)->state == store::CandidateState::training
             ? fmt::format("{} is still training (pid {})", (*blocking)->name, (*blocking)->trainer_process.pid)
             : fmt::format("{} is awaiting evaluation: evaluate it first (`knowthy eval`)", (*blocking)->name);
+    return rep;
+  }
+  // Nothing to train on (every pair flagged or held out, no clean example): no candidate, --force or not.
+  std::int64_t train_records = 0;
+  for (const char* f : {"dpo.train.jsonl", "sft.train.jsonl"}) train_records += count_lines(ws.dir() / "datasets" / f);
+  if (train_records == 0) {
+    rep.closed_reason =
+        "nothing to train on: the train split has no clean DPO pair and no clean SFT example (`knowthy datasets` "
+        "shows what was flagged)";
     return rep;
   }
   const bool enough = rep.counts.clean_train_pairs >= rep.min_pairs || rep.counts.done_batches >= rep.min_batches;

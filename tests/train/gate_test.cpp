@@ -133,6 +133,20 @@ TEST_F(GateTest, ForceSkipsTheCounts) {
   EXPECT_EQ(r.to_json()["gate"], "open");
 }
 
+TEST_F(GateTest, NothingToTrainOnMakesNoCandidateEvenForced) {
+  add_batches(20, "train", false);                              // every pair flagged ...
+  for (const char* f : {"dpo.train.jsonl", "sft.train.jsonl"})  // ... and no clean example
+    test::write_text(m_ws->dir() / "datasets" / f, "");
+  for (bool force : {false, true}) {
+    auto r = train(force);
+    EXPECT_FALSE(r.opened);
+    EXPECT_NE(r.closed_reason.find("nothing to train on"), std::string::npos) << r.closed_reason;
+    EXPECT_FALSE(r.candidate);
+  }
+  test::write_text(m_ws->dir() / "datasets" / "sft.train.jsonl", "{}\n");  // one clean example
+  EXPECT_TRUE(train().opened);
+}
+
 TEST_F(GateTest, TheManifestListsTheModelTheFrozenDatasetsAndTheBatches) {
   add_batches(8);
   add_batches(2, "heldout");
