@@ -94,23 +94,21 @@ Result<std::optional<CandidateRow>> last_candidate(Db& db) {
 }
 
 Result<NewSince> count_new_since(Db& db, std::optional<std::int64_t> last) {
-  const std::int64_t id = last.value_or(0);
-  NewSince n;
-  auto pairs = db.prepare(
-      "SELECT COUNT(*) FROM dataset_pairs p WHERE p.split = 'train' AND p.clean = 1 AND p.batch_id NOT IN "
-      "(SELECT batch_id FROM model_batches WHERE model_id = ?1)");
+  auto count = [&](std::string_view where) -> Result<std::int64_t> {
+    auto st =
+        db.prepare(fmt::format("SELECT COUNT(*) FROM {} AND {} NOT IN "
+                               "(SELECT batch_id FROM model_batches WHERE model_id = ?1)",
+                               where, where.starts_with("dataset_pairs") ? "batch_id" : "id"));
+    if (!st) return std::unexpected(st.error());
+    st->bind(1, last.value_or(0));
+    if (auto r = st->step(); !r) return std::unexpected(r.error());
+    return st->column_int(0);
+  };
+  auto pairs = count("dataset_pairs WHERE split = 'train' AND clean = 1");
   if (!pairs) return std::unexpected(pairs.error());
-  pairs->bind(1, id);
-  if (auto r = pairs->step(); !r) return std::unexpected(r.error());
-  n.clean_train_pairs = pairs->column_int(0);
-  auto batches = db.prepare(
-      "SELECT COUNT(*) FROM batches b WHERE b.status = 'done' AND b.id NOT IN "
-      "(SELECT batch_id FROM model_batches WHERE model_id = ?1)");
+  auto batches = count("batches WHERE status = 'done'");
   if (!batches) return std::unexpected(batches.error());
-  batches->bind(1, id);
-  if (auto r = batches->step(); !r) return std::unexpected(r.error());
-  n.done_batches = batches->column_int(0);
-  return n;
+  return NewSince{*pairs, *batches};
 }
 
 Result<std::vector<CoveredBatch>> dataset_coverage(Db& db) {

@@ -107,14 +107,20 @@ Result<FrozenFile> freeze(const fs::path& src, const fs::path& dst, const char* 
   return FrozenFile{role, fs::absolute(dst), digest->sha256, digest->bytes, count_lines(dst)};
 }
 
-std::string last_log_line(const fs::path& log) {
+// The last `bytes` of a (growing) log.
+std::string log_tail(const fs::path& log, std::streamoff bytes) {
   std::ifstream f(log, std::ios::binary | std::ios::ate);
   if (!f) return {};
   const std::streamoff size = f.tellg();
-  const std::streamoff from = std::max<std::streamoff>(0, size - 4096);
+  const std::streamoff from = std::max<std::streamoff>(0, size - bytes);
   f.seekg(from);
   std::string tail(static_cast<size_t>(size - from), '\0');
   f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  return tail;
+}
+
+std::string last_log_line(const fs::path& log) {
+  std::string tail = log_tail(log, 4096);
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
   const auto nl = tail.find_last_of("\r\n");
   return nl == std::string::npos ? tail : tail.substr(nl + 1);
@@ -123,13 +129,7 @@ std::string last_log_line(const fs::path& log) {
 // The line of a failed trainer's log that says most: the last that names an assert or an error
 // (an abort's backtrace follows it), else the last line.
 std::string telling_log_line(const fs::path& log) {
-  std::ifstream f(log, std::ios::binary | std::ios::ate);
-  if (!f) return {};
-  const std::streamoff size = f.tellg();
-  const std::streamoff from = std::max<std::streamoff>(0, size - 16384);
-  f.seekg(from);
-  std::string tail(static_cast<size_t>(size - from), '\0');
-  f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  const std::string tail = log_tail(log, 16384);
   std::string last, error, assert_line;
   std::istringstream in(tail);
   for (std::string line; std::getline(in, line);) {
