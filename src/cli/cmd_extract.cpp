@@ -8,6 +8,7 @@
 #include "llm/factory.hpp"
 #include "pipeline/extract.hpp"
 #include "store/lock.hpp"
+#include "train/promote.hpp"
 #include "util/progress.hpp"
 
 namespace knowthy::cli {
@@ -65,6 +66,7 @@ Status extract(const GlobalOptions& g, const ExtractOpts& o, bool run_all) {
   if (!lock) return std::unexpected(lock.error());
   auto cfg = store::load_config(ws->config_path());
   if (!cfg) return std::unexpected(cfg.error());
+  if (auto used = train::use_active_model(*ws, *cfg); !used) return std::unexpected(used.error());
   o.ov.apply(cfg->model);
 
   pipeline::ExtractRequest req;

@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "knowledge/insights.hpp"
 #include "llm/factory.hpp"
+#include "train/promote.hpp"
 
 namespace knowthy::cli {
 namespace {
@@ -21,6 +22,7 @@ Status insights(const GlobalOptions& g, const InsightsArgs& a) {
   if (!ws) return std::unexpected(ws.error());
   auto cfg = store::load_config(ws->config_path());
   if (!cfg) return std::unexpected(cfg.error());
+  if (auto used = train::use_active_model(*ws, *cfg); !used) return std::unexpected(used.error());
   a.model.apply(cfg->model);
   knowledge::InsightsOptions o;
   o.now = static_cast<std::int64_t>(std::time(nullptr));

@@ -12,6 +12,7 @@
 #include "pipeline/batch_runner.hpp"
 #include "pipeline/extract.hpp"
 #include "pipeline/extraction.hpp"
+#include "train/promote.hpp"
 
 namespace knowthy::cli {
 namespace {
@@ -60,7 +61,11 @@ Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {
   if (!ws) return finish(ws.error());
   auto cfg = store::load_config(ws->config_path());
   if (!cfg) return finish(cfg.error());
+  auto used = train::use_active_model(*ws, *cfg);
+  if (!used) return finish(used.error());
+  if (!ov.model.empty()) *used = "--model";
   ov.apply(cfg->model);
+  j["model_source"] = *used;
   auto prompts = pipeline::load_prompts(ws->dir() / "prompts");
   if (!prompts) return finish(prompts.error());
   j["backend"] = cfg->model.backend;
@@ -73,7 +78,9 @@ Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {
   j["chat_template"] = info.chat_template;
   j["parallel"] = info.parallel;
   if (!json_out) {
-    std::printf("backend:       %s\nmodel:         %s\n", info.backend.c_str(), info.model.c_str());
+    std::printf("backend:       %s\nmodel:         %s (%s)\n", info.backend.c_str(), info.model.c_str(),
+                j["model_source"].get<std::string>().c_str());
+    if (!cfg->model.adapter.empty()) std::printf("adapter:       %s\n", cfg->model.adapter.c_str());
     if (info.context_size) std::printf("context:       %d tokens\n", info.context_size);
     if (info.backend == "llama")
       std::printf("chat template: %s\n", info.chat_template ? "found in the model" : "none in the model (ChatML used)");

@@ -1,5 +1,6 @@
 // knowthy train: the train gate, then the candidate and its trainer. knowthy models: the
-// candidates. knowthy train-child: the built-in trainer's child process (not for direct use).
+// candidates and the active model. knowthy promote / rollback: the active-model pointer. knowthy train-child: the
+// built-in trainer's child process (not for direct use).
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "store/lock.hpp"
 #include "train/llama_opt.hpp"
+#include "train/promote.hpp"
 #include "train/train.hpp"
 
 namespace knowthy::cli {
@@ -91,13 +93,17 @@ Status models_cmd(const GlobalOptions& g, bool json_out) {
     j["dir"] = (ws->dir() / "models" / c.name).string();
     list.push_back(std::move(j));
   }
+  auto active = train::active_model(*ws, *cfg);
+  if (!active) return std::unexpected(active.error());
   if (json_out) {
-    std::printf(
-        "%s\n",
-        nlohmann::json{{"active", "base"}, {"base_model", cfg->model.path}, {"candidates", list}}.dump().c_str());
+    const nlohmann::json j{{"active", active->to_json()}, {"base_model", cfg->model.path}, {"candidates", list}};
+    std::printf("%s\n", j.dump().c_str());
     return {};
   }
-  std::printf("active  base (%s)\n", cfg->model.path.empty() ? "no [model] path" : cfg->model.path.c_str());
+  std::printf("active    %s (%s%s%s)\n", active->name.c_str(),
+              active->path.empty() ? "no [model] path" : active->path.c_str(),
+              active->adapter.empty() ? "" : " + adapter ", active->adapter.c_str());
+  std::printf("rollback  %s\n", active->rollback_to.empty() ? "nothing to roll back to" : active->rollback_to.c_str());
   if (rows->empty()) std::printf("no candidates yet (`knowthy train`)\n");
   for (const auto& c : *rows)
     std::printf("%s  %-13s %-9s %s  %s\n", c.name.c_str(), std::string(store::to_string(c.state)).c_str(),
@@ -125,6 +131,41 @@ void register_train(CLI::App& app, const GlobalOptions& g, Runner& run) {
   auto mj = std::make_shared<bool>(false);
   models->add_flag("--json", *mj, "print as JSON");
   models->callback([&g, &run, mj] { run = [&g, mj] { return models_cmd(g, *mj); }; });
+
+  struct PromoteOpts {
+    std::int64_t candidate = 0;
+    bool json = false;
+  };
+  auto po = std::make_shared<PromoteOpts>();
+  auto* prom = app.add_subcommand("promote", "make the newest passed candidate (or --candidate N) the active model");
+  prom->add_option("--candidate", po->candidate, "the candidate's number (cand_NNNN)");
+  prom->add_flag("--json", po->json, "print as JSON");
+  auto* roll = app.add_subcommand("rollback", "make the model active before the current one active again");
+  auto rj = std::make_shared<bool>(false);
+  roll->add_flag("--json", *rj, "print as JSON");
+  auto move = [&g](bool is_promote, std::optional<std::int64_t> id, bool json_out) -> Status {
+    auto ws = open_workspace(g);
+    if (!ws) return std::unexpected(ws.error());
+    auto cfg = store::load_config(ws->config_path());
+    if (!cfg) return std::unexpected(cfg.error());
+    auto lock = store::WorkspaceLock::acquire(ws->dir(), is_promote ? "promote" : "rollback");
+    if (!lock) return std::unexpected(lock.error());
+    auto r = is_promote ? train::promote(*ws, *cfg, id) : train::rollback(*ws, *cfg);
+    if (!r) return std::unexpected(r.error());
+    if (json_out) {
+      std::printf("%s\n", r->to_json().dump().c_str());
+    } else {
+      std::printf("%s: %s; active: %s (%s)\n", r->action.c_str(), r->candidate.c_str(), r->active.name.c_str(),
+                  (r->active.adapter.empty() ? r->active.path : r->active.path + " + " + r->active.adapter).c_str());
+      std::printf("rollback would restore: %s\n",
+                  r->active.rollback_to.empty() ? "nothing" : r->active.rollback_to.c_str());
+    }
+    return {};
+  };
+  prom->callback([&run, po, move] {
+    run = [po, move] { return move(true, po->candidate > 0 ? std::optional(po->candidate) : std::nullopt, po->json); };
+  });
+  roll->callback([&run, rj, move] { run = [rj, move] { return move(false, std::nullopt, *rj); }; });
 
   // The built-in trainer re-executes knowthy as this hidden command, so that llama.cpp runs in a
   // process of its own.

@@ -19,7 +19,10 @@ void ModelOverrides::add_to(CLI::App* cmd) {
 
 void ModelOverrides::apply(store::Config::Model& m) const {
   if (!backend.empty()) m.backend = backend;
-  if (!model.empty()) m.path = model;
+  if (!model.empty()) {
+    m.path = model;
+    m.adapter.clear();  // --model names the model to use, not a base for the active adapter
+  }
   if (!endpoint.empty()) m.endpoints = {endpoint};
   if (!model_name.empty()) m.model_name = model_name;
 }

@@ -12,6 +12,7 @@ Result<std::unique_ptr<ModelBackend>> make_backend(const store::Config::Model& m
   if (m.backend == "llama") {
     LlamaOptions o;
     o.model_path = m.path;
+    o.adapter = m.adapter;
     o.parallel = m.parallel;
     o.threads = m.threads;
     o.context = m.context;

@@ -87,6 +87,7 @@ std::string render_messages(const common_chat_templates* templates, std::span<co
 struct LlamaBackend::Impl {
   LlamaOptions opt;
   llama_model_ptr model;
+  llama_adapter_lora_ptr adapter;  // freed after the context and before the model (member order)
   llama_context_ptr ctx;
   common_chat_templates_ptr templates;
   const llama_vocab* vocab = nullptr;
@@ -254,6 +255,16 @@ Result<std::unique_ptr<LlamaBackend>> LlamaBackend::load(const LlamaOptions& o) 
     return std::unexpected(e);
   }
   impl->ctx = std::move(*ctx);
+  if (!o.adapter.empty()) {
+    impl->adapter.reset(llama_adapter_lora_init(impl->model.get(), o.adapter.c_str()));
+    if (!impl->adapter)
+      return bad_input(o.adapter, "llama.cpp cannot load this file as a LoRA adapter of " + o.model_path,
+                       "is it a GGUF adapter made for this model? set KNOWTHY_LLAMA_LOG=1 for llama.cpp's reason");
+    llama_adapter_lora* adapters[] = {impl->adapter.get()};
+    float scales[] = {1.0f};
+    if (llama_set_adapters_lora(impl->ctx.get(), adapters, 1, scales) != 0)
+      return fail(o.adapter, "llama.cpp could not apply the adapter");
+  }
   impl->n_ctx_seq = static_cast<int>(llama_n_ctx_seq(impl->ctx.get()));
 
   impl->has_template = llama_model_chat_template(impl->model.get(), nullptr) != nullptr;

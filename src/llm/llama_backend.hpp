@@ -20,6 +20,7 @@ struct LlamaOptions {
   int batch = 512;            // tokens per decode call
   int gpu_layers = 999;       // layers offloaded when llama.cpp has a GPU backend (ignored otherwise)
   std::string chat_template;  // overrides the model's own when set
+  std::string adapter;        // a GGUF LoRA adapter applied over the model (empty: none)
 };
 
 // Work the engine did, for tests and benchmarks.

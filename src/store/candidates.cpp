@@ -172,4 +172,43 @@ Status mark_train_failed(Db& db, std::int64_t id, const std::string& reason) {
                 {util::now_iso(), reason});
 }
 
+Result<std::vector<CandidateRow>> promotion_stack(Db& db) {
+  auto ids = db.query_ints("SELECT model_id FROM promotions WHERE rolled_back_at IS NULL ORDER BY seq");
+  if (!ids) return std::unexpected(ids.error());
+  std::vector<CandidateRow> out;
+  for (std::int64_t id : *ids) {
+    auto row = find_candidate(db, id);
+    if (!row) return std::unexpected(row.error());
+    if (*row) out.push_back(std::move(**row));
+  }
+  return out;
+}
+
+Status record_promotion(Db& db, std::int64_t id) {
+  auto tx = Transaction::begin(db);
+  if (!tx) return std::unexpected(tx.error());
+  const std::string now = util::now_iso();
+  if (auto s = update(db, "INSERT INTO promotions (model_id, promoted_at) VALUES (?1, ?2)", id, {now}); !s) return s;
+  if (auto s = update(db, "UPDATE models SET state = 'promoted', promoted_at = ?2, updated_at = ?2 WHERE id = ?1", id,
+                      {now});
+      !s)
+    return s;
+  return tx->commit();
+}
+
+Status record_rollback(Db& db, std::int64_t id) {
+  auto tx = Transaction::begin(db);
+  if (!tx) return std::unexpected(tx.error());
+  const std::string now = util::now_iso();
+  if (auto s = update(db,
+                      "UPDATE promotions SET rolled_back_at = ?2 WHERE seq = (SELECT MAX(seq) FROM promotions WHERE "
+                      "model_id = ?1 AND rolled_back_at IS NULL)",
+                      id, {now});
+      !s)
+    return s;
+  if (auto s = update(db, "UPDATE models SET state = 'rolled_back', updated_at = ?2 WHERE id = ?1", id, {now}); !s)
+    return s;
+  return tx->commit();
+}
+
 }  // namespace knowthy::store

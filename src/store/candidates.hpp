@@ -68,4 +68,12 @@ Status mark_training(Db& db, std::int64_t id, const util::ProcessId& owner, cons
 Status mark_trained(Db& db, std::int64_t id, const std::string& output, const std::string& output_kind);
 Status mark_train_failed(Db& db, std::int64_t id, const std::string& reason);
 
+// The promotions in force, oldest first: the last is the active model, the one before it what a
+// rollback restores (none left: the base model).
+Result<std::vector<CandidateRow>> promotion_stack(Db& db);
+// Candidate `id` becomes active (state promoted), in one transaction.
+Status record_promotion(Db& db, std::int64_t id);
+// The active candidate is rolled back (state rolled_back); the one before it is active again.
+Status record_rollback(Db& db, std::int64_t id);
+
 }  // namespace knowthy::store

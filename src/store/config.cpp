@@ -151,6 +151,13 @@ const std::vector<ConfigKey>& config_keys() {
              "Memory training may use (MiB); 0: what the machine has available. Training that needs\n"
              "more is refused before it starts."),
 
+      setting("promote", "command", KT_REF(promote.command),
+              "Run when a candidate is promoted or rolled back, before it becomes active (e.g. to load it\n"
+              "into Ollama or restart a llama-server); an argument vector with {candidate_path} (the GGUF\n"
+              "becoming active) and {previous_path} (the one it replaces). If it fails, nothing changes."),
+      setting("promote", "shell", KT_REF(promote.shell), "Run command[0] with /bin/sh -c instead."),
+      number("promote", "timeout_minutes", KT_REF(promote.timeout_minutes), 0.01, 1440),
+
       ConfigKey{"model",
                 "backend",
                 KT_REF(model.backend),
@@ -160,6 +167,9 @@ const std::vector<ConfigKey>& config_keys() {
                 "Backend: \"llama\" (embedded llama.cpp), \"openai\" (an OpenAI-compatible server) or \"command\".\n"
                 "Every command that calls the model also takes --backend, --model, --endpoint, --model-name.",
                 {}},
+      setting("model", "use_active", KT_REF(model.use_active),
+              "Once a candidate is promoted, every model call uses it (the GGUF it made, or path with its\n"
+              "LoRA adapter) instead of path; false pins path. `knowthy model check` says which is used."),
       number("model", "retries", KT_REF(model.retries), 0, 100,
              "Retries of a model call that failed for a reason a retry can fix (a server down or busy, a\n"
              "time-out, 429, 5xx), with backoff ([extract] retry_backoff_ms). A refused request (4xx, a\n"

@@ -86,10 +86,17 @@ struct Config {
     int threads = 0;                  // 0: one per core
     int memory_limit_mb = 0;          // 0: what the machine has available
   } train;
+  struct Promote {
+    std::vector<std::string> command;  // argv; {candidate_path} {previous_path} are replaced
+    bool shell = false;
+    double timeout_minutes = 10;
+  } promote;
   struct Model {
     std::string backend = "llama";  // llama | openai | command
+    bool use_active = true;         // the promoted model replaces `path` (with its adapter)
     // llama (embedded)
     std::string path;
+    std::string adapter;  // not a setting: a promoted LoRA adapter, applied over `path`
     int parallel = 2;
     int threads = 0;  // 0: one per core
     int context = 16384;

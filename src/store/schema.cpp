@@ -211,6 +211,16 @@ CREATE TABLE dataset_pairs (
   clean    INTEGER NOT NULL  -- 1: in dpo.train.jsonl or dpo.heldout.jsonl; 0: flagged
 );
 )sql",
+    // 5: promotion. The active model is the newest promotion not rolled back (none: the base
+    // model); rolling back marks the newest one, and the one before it is active again.
+    R"sql(
+CREATE TABLE promotions (
+  seq            INTEGER PRIMARY KEY,
+  model_id       INTEGER NOT NULL REFERENCES models(id),
+  promoted_at    TEXT NOT NULL,
+  rolled_back_at TEXT
+);
+)sql",
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "train/gguf_info.hpp"
 #include "train/llama_opt.hpp"
 #include "train/manifest.hpp"
+#include "train/promote.hpp"
 #include "util/crash_point.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -307,8 +308,18 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
     return rep;
   }
 
-  // The model it starts from: the configured model (the active model, once evaluation promotes one).
-  const fs::path base = cfg.model.path;
+  // The model it starts from: the active model when it is a whole model ([model] use_active), else
+  // the configured one (an active adapter's base: trainers make a new adapter over it).
+  std::string starts_from = "base";
+  fs::path base = cfg.model.path;
+  if (cfg.model.use_active) {
+    auto active = active_model(ws, cfg);
+    if (!active) return std::unexpected(active.error());
+    if (active->name != "base") {
+      starts_from = active->name;
+      base = active->path;
+    }
+  }
   if (base.empty())
     return bad_input("train", "no model file to train from",
                      "set [model] path to the GGUF model that training starts from (also with other backends)");
@@ -336,6 +347,7 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
   m.created_at = util::now_iso();
   m.knowthy_version = req.knowthy_version;
   m.trainer = cfg.train.trainer;
+  m.starts_from = starts_from;
   m.llama_opt = opt;
   m.shell = cfg.train.shell;
   const fs::path dir = fs::absolute(ws.dir() / "models" / m.name);

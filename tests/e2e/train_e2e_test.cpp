@@ -221,7 +221,8 @@ TEST_F(TrainE2E, LlamaOptLowersTheTrainingLossAndSavesAModelThatGenerates) {
                                           .context = 256,
                                           .batch = 64,
                                           .gpu_layers = 0,
-                                          .chat_template = ""});
+                                          .chat_template = "",
+                                          .adapter = ""});
   ASSERT_TRUE(backend) << backend.error().why;
   llm::ChatRequest req;
   req.messages = {{"user", "Hello"}};
