@@ -66,6 +66,7 @@ Status check(const GlobalOptions& g, const ModelOverrides& ov, bool json_out) {
   if (!ov.model.empty()) *used = "--model";
   ov.apply(cfg->model);
   j["model_source"] = *used;
+  if (!cfg->model.adapter.empty()) j["adapter"] = cfg->model.adapter;
   auto prompts = pipeline::load_prompts(ws->dir() / "prompts");
   if (!prompts) return finish(prompts.error());
   j["backend"] = cfg->model.backend;
