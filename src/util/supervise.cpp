@@ -24,7 +24,14 @@ extern "C" void on_cancel_signal(int sig) {
 }
 }  // namespace
 
-std::optional<std::uint64_t> process_start_ticks(pid_t pid) {
+namespace {
+
+struct Stat {
+  char state = '?';
+  std::uint64_t start_ticks = 0;
+};
+
+std::optional<Stat> read_stat(pid_t pid) {
   if (pid <= 0) return std::nullopt;
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s;
@@ -33,17 +40,32 @@ std::optional<std::uint64_t> process_start_ticks(pid_t pid) {
   const auto close = s.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   std::istringstream rest(s.substr(close + 1));
+  Stat st;
   std::string field;
   for (int i = 3; i <= 22; ++i) {
     if (!(rest >> field)) return std::nullopt;
-    if (i == 3 && field == "Z") return std::nullopt;  // a zombie has finished
+    if (i == 3) st.state = field.empty() ? '?' : field[0];
   }
-  return std::strtoull(field.c_str(), nullptr, 10);
+  st.start_ticks = std::strtoull(field.c_str(), nullptr, 10);
+  return st;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> process_start_ticks(pid_t pid) {
+  auto st = read_stat(pid);
+  if (!st) return std::nullopt;
+  return st->start_ticks;
+}
+
+bool process_running(pid_t pid) {
+  auto st = read_stat(pid);
+  return st && st->state != 'Z' && st->state != 'X';
 }
 
 bool process_alive(const ProcessId& id) {
-  const auto t = process_start_ticks(id.pid);
-  return t && *t == id.start_ticks;
+  auto st = read_stat(id.pid);
+  return st && st->start_ticks == id.start_ticks && st->state != 'Z' && st->state != 'X';
 }
 
 ProcessId self_process() {

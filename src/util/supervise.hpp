@@ -24,9 +24,12 @@ struct ProcessId {
   std::uint64_t start_ticks = 0;  // /proc/<pid>/stat field 22: clock ticks after boot
 };
 
-// The start time of a running (or zombie) process; nullopt when there is none with that pid.
+// The start time of the process with that pid (a zombie's too: its pid is not free yet);
+// nullopt when there is none.
 std::optional<std::uint64_t> process_start_ticks(pid_t pid);
-// Whether `id` still names the process it named when it was recorded.
+// Whether a process with that pid exists and has not finished (a zombie has).
+bool process_running(pid_t pid);
+// Whether `id` still names the process it named when it was recorded, and it has not finished.
 bool process_alive(const ProcessId& id);
 ProcessId self_process();
 

@@ -170,7 +170,7 @@ TEST_F(TrainE2E, AFailingTrainerLeavesTheCandidateTrainFailedWithItsLog) {
     }
     if (c.mode == "sleep") {
       const pid_t pid = std::stoi(test::read_text(cand(name) / "trainer.pid"));
-      EXPECT_FALSE(util::process_start_ticks(pid)) << "the timed-out trainer still runs";
+      EXPECT_FALSE(util::process_running(pid)) << "the timed-out trainer still runs";
     }
   }
   EXPECT_EQ(candidates().size(), cases.size());
@@ -185,15 +185,15 @@ TEST_F(TrainE2E, AfterKill9DuringTrainingTheNextCommandMarksTheCandidateTrainFai
   ASSERT_EQ(r.exit_code, 128 + SIGKILL) << r.err;
   ASSERT_TRUE(fs::exists(pidfile));
   const pid_t pid = std::stoi(test::read_text(pidfile));
-  EXPECT_TRUE(util::process_start_ticks(pid)) << "the trainer should have outlived knowthy";
+  EXPECT_TRUE(util::process_running(pid)) << "the trainer should have outlived knowthy";
   // The next command that looks at candidates stops what is left and marks the candidate.
   auto c = candidates();
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0]["state"], "train_failed");
   EXPECT_NE(c[0]["reason"].get<std::string>().find("trainer died"), std::string::npos) << c[0];
-  for (int i = 0; i < 100 && util::process_start_ticks(pid); ++i)
+  for (int i = 0; i < 100 && util::process_running(pid); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_FALSE(util::process_start_ticks(pid)) << "the orphaned trainer still runs";
+  EXPECT_FALSE(util::process_running(pid)) << "the orphaned trainer still runs";
   // The gate opens again.
   command_trainer("ok");
   r = kt({"train", "--force", "--json"});

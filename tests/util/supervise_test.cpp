@@ -49,8 +49,8 @@ TEST(Supervise, ATimeoutStopsTheWholeGroupGrandchildrenIncluded) {
   EXPECT_TRUE(f.timed_out);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
   const pid_t grandchild = std::stoi(test::read_text(pidfile));
-  for (int i = 0; i < 100 && process_start_ticks(grandchild); ++i) std::this_thread::sleep_for(20ms);
-  EXPECT_FALSE(process_start_ticks(grandchild)) << "the grandchild survived";
+  for (int i = 0; i < 100 && process_running(grandchild); ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(process_running(grandchild)) << "the grandchild survived";
 }
 
 TEST(Supervise, CancelStopsTheChild) {
