@@ -1,5 +1,6 @@
 #include "llm/engine.hpp"
 
+#include <chat.h>
 #include <common.h>
 #include <log.h>
 
@@ -67,6 +68,20 @@ Result<llama_context_ptr> make_context(llama_model* model, const ContextOptions&
     return fail(what, "llama.cpp could not create a context of " + std::to_string(cp.n_ctx) + " tokens",
                 "lower the context size");
   return ctx;
+}
+
+std::string render_chat(const common_chat_templates* templates, std::span<const Message> messages,
+                        bool add_generation_prompt) {
+  common_chat_templates_inputs in;
+  for (const auto& m : messages) {
+    common_chat_msg msg;
+    msg.role = m.role;
+    msg.content = m.content;
+    in.messages.push_back(std::move(msg));
+  }
+  in.add_generation_prompt = add_generation_prompt;
+  in.use_jinja = true;
+  return common_chat_templates_apply(templates, in).prompt;
 }
 
 }  // namespace knowthy::llm

@@ -3,9 +3,13 @@
 // and the evaluator, so that they read a model file the same way and report the same errors.
 #include <llama-cpp.h>
 
+#include <span>
 #include <string>
 
+#include "llm/backend.hpp"
 #include "util/result.hpp"
+
+struct common_chat_templates;
 
 namespace knowthy::llm {
 
@@ -37,5 +41,10 @@ Result<llama_context_ptr> make_context(llama_model* model, const ContextOptions&
 
 // `threads`, or one per core when it is 0.
 int resolve_threads(int threads);
+
+// The text a chat template makes of `messages`: with the assistant's generation prompt for a
+// request, without it for a whole conversation (training). Throws on template errors.
+std::string render_chat(const common_chat_templates* templates, std::span<const Message> messages,
+                        bool add_generation_prompt);
 
 }  // namespace knowthy::llm

@@ -71,19 +71,6 @@ struct Slot {
 // before and after it is found without comparing the answer's text with the cache.
 constexpr std::string_view k_answer_marker = "KNOWTHYANSWERMARK7F3A9C";
 
-std::string render_messages(const common_chat_templates* templates, std::span<const Message> messages) {
-  common_chat_templates_inputs in;
-  for (const auto& m : messages) {
-    common_chat_msg msg;
-    msg.role = m.role;
-    msg.content = m.content;
-    in.messages.push_back(std::move(msg));
-  }
-  in.add_generation_prompt = true;
-  in.use_jinja = true;
-  return common_chat_templates_apply(templates, in).prompt;  // throws on template errors
-}
-
 struct LlamaBackend::Impl {
   LlamaOptions opt;
   llama_model_ptr model;
@@ -190,7 +177,7 @@ struct LlamaBackend::Impl {
     marked[n].content = std::string(k_answer_marker);
     std::string text;
     try {
-      text = render_messages(templates.get(), marked);
+      text = render_chat(templates.get(), marked, true);
     } catch (const std::exception&) {
       return std::nullopt;
     }
@@ -288,7 +275,7 @@ const EngineCounters& LlamaBackend::counters() const { return m_impl->counters; 
 
 Result<std::string> LlamaBackend::render(std::span<const Message> messages) const {
   try {
-    return render_messages(m_impl->templates.get(), messages);
+    return render_chat(m_impl->templates.get(), messages, true);
   } catch (const std::exception& e) {
     return fail("chat template", e.what(), "set [model] chat_template to a template that works");
   }

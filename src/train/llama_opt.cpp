@@ -75,15 +75,10 @@ Status add_conversations(const fs::path& path, bool dpo, const common_chat_templ
   while (std::getline(f, line)) {
     if (line.empty()) continue;
     const json j = json::parse(line, nullptr, false);
-    common_chat_templates_inputs in;
-    auto add = [&](const json& messages) {
-      if (!messages.is_array()) return;
-      for (const auto& m : messages) {
-        common_chat_msg msg;
-        msg.role = m.value("role", "");
-        msg.content = m.value("content", "");
-        in.messages.push_back(std::move(msg));
-      }
+    std::vector<llm::Message> messages;
+    auto add = [&](const json& list) {
+      if (!list.is_array()) return;
+      for (const auto& m : list) messages.push_back({m.value("role", ""), m.value("content", "")});
     };
     if (dpo) {
       add(j.value("prompt", json::array()));
@@ -91,12 +86,10 @@ Status add_conversations(const fs::path& path, bool dpo, const common_chat_templ
     } else {
       add(j.value("messages", json::array()));
     }
-    if (in.messages.empty()) continue;
-    in.add_generation_prompt = false;
-    in.use_jinja = true;
+    if (messages.empty()) continue;
     std::string text;
     try {
-      text = common_chat_templates_apply(templates, in).prompt;
+      text = llm::render_chat(templates, messages, false);
     } catch (const std::exception& e) {
       return fail(path.string(), std::string("the chat template fails: ") + e.what());
     }
