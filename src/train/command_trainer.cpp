@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <array>
-
 namespace knowthy::train {
 
 std::string shell_quote(const std::string& s) {
@@ -16,13 +14,8 @@ namespace {
 
 bool name_char(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 
-Result<std::string> expand(const std::string& arg, bool quote, const Placeholders& p) {
-  const std::array<std::pair<std::string_view, const std::string*>, 6> names{{{"base_model", &p.base_model},
-                                                                              {"dpo_train", &p.dpo_train},
-                                                                              {"dpo_heldout", &p.dpo_heldout},
-                                                                              {"sft_train", &p.sft_train},
-                                                                              {"output_dir", &p.output_dir},
-                                                                              {"manifest", &p.manifest}}};
+Result<std::string> expand(const std::string& arg, bool quote, const PlaceholderValues& values,
+                           std::string_view setting) {
   std::string out;
   for (size_t i = 0; i < arg.size();) {
     if (arg[i] == '{') {
@@ -31,12 +24,14 @@ Result<std::string> expand(const std::string& arg, bool quote, const Placeholder
       if (j < arg.size() && arg[j] == '}' && j > i + 1) {
         const std::string_view name(arg.data() + i + 1, j - i - 1);
         const std::string* value = nullptr;
-        for (const auto& [n, v] : names)
-          if (n == name) value = v;
-        if (!value)
-          return bad_input("train.command", fmt::format("unknown placeholder {{{}}} in \"{}\"", name, arg),
-                           "the placeholders are {base_model} {dpo_train} {dpo_heldout} {sft_train} {output_dir} "
-                           "{manifest}");
+        for (const auto& [n, v] : values)
+          if (n == name) value = &v;
+        if (!value) {
+          std::string known;
+          for (const auto& [n, v] : values) known += fmt::format("{}{{{}}}", known.empty() ? "" : " ", n);
+          return bad_input(std::string(setting), fmt::format("unknown placeholder {{{}}} in \"{}\"", name, arg),
+                           "the placeholders are " + known);
+        }
         out += quote ? shell_quote(*value) : *value;
         i = j + 1;
         continue;
@@ -49,24 +44,36 @@ Result<std::string> expand(const std::string& arg, bool quote, const Placeholder
 
 }  // namespace
 
-Result<std::vector<std::string>> expand_command(const std::vector<std::string>& command, bool shell,
-                                                const Placeholders& p) {
+Result<std::vector<std::string>> expand_placeholders(const std::vector<std::string>& command, bool shell,
+                                                     const PlaceholderValues& values, std::string_view setting) {
   if (command.empty() || command[0].empty())
-    return bad_input("train.command", "is not set", "set it to your trainer's argument vector (README, Training)");
+    return bad_input(std::string(setting), "is not set", "set it to an argument vector (README)");
   if (shell) {
     if (command.size() != 1)
-      return bad_input("train.command", "with shell = true it must be one string (the shell command)");
-    auto line = expand(command[0], true, p);
+      return bad_input(std::string(setting), "with shell = true it must be one string (the shell command)");
+    auto line = expand(command[0], true, values, setting);
     if (!line) return std::unexpected(line.error());
     return std::vector<std::string>{"/bin/sh", "-c", *line};
   }
   std::vector<std::string> argv;
   for (const auto& a : command) {
-    auto e = expand(a, false, p);
+    auto e = expand(a, false, values, setting);
     if (!e) return std::unexpected(e.error());
     argv.push_back(std::move(*e));
   }
   return argv;
+}
+
+Result<std::vector<std::string>> expand_command(const std::vector<std::string>& command, bool shell,
+                                                const Placeholders& p) {
+  return expand_placeholders(command, shell,
+                             {{"base_model", p.base_model},
+                              {"dpo_train", p.dpo_train},
+                              {"dpo_heldout", p.dpo_heldout},
+                              {"sft_train", p.sft_train},
+                              {"output_dir", p.output_dir},
+                              {"manifest", p.manifest}},
+                             "train.command");
 }
 
 }  // namespace knowthy::train

@@ -66,20 +66,12 @@ Status run_promote_command(store::Workspace& ws, const store::Config& cfg, const
                            const ActiveModel& previous) {
   if (cfg.promote.command.empty()) return {};
   auto gguf = [](const ActiveModel& a) { return a.adapter.empty() ? a.path : a.adapter; };
-  // The trainer's expansion, with these two names in place of its placeholders.
-  std::vector<std::string> argv;
-  for (const auto& arg : cfg.promote.command) {
-    std::string a = arg;
-    for (auto [key, value] :
-         {std::pair<std::string, std::string>{"{candidate_path}", gguf(next)}, {"{previous_path}", gguf(previous)}}) {
-      const std::string v = cfg.promote.shell ? shell_quote(value) : value;
-      for (size_t p = a.find(key); p != std::string::npos; p = a.find(key, p + v.size())) a.replace(p, key.size(), v);
-    }
-    argv.push_back(std::move(a));
-  }
-  if (cfg.promote.shell) argv = {"/bin/sh", "-c", argv.empty() ? "" : argv[0]};
+  auto argv =
+      expand_placeholders(cfg.promote.command, cfg.promote.shell,
+                          {{"candidate_path", gguf(next)}, {"previous_path", gguf(previous)}}, "promote.command");
+  if (!argv) return std::unexpected(argv.error());
   const fs::path log = ws.dir() / "models" / "promote.log";
-  auto child = util::spawn_logged({.argv = argv, .log = log, .env = {}});
+  auto child = util::spawn_logged({.argv = *argv, .log = log, .env = {}});
   if (!child) return std::unexpected(child.error());
   const util::Finish f = util::wait_supervised(
       *child, {.timeout = std::chrono::milliseconds(static_cast<long long>(cfg.promote.timeout_minutes * 60000)),
