@@ -94,21 +94,15 @@ Result<std::optional<CandidateRow>> last_candidate(Db& db) {
 }
 
 Result<NewSince> count_new_since(Db& db, std::optional<std::int64_t> last) {
-  auto count = [&](std::string_view where) -> Result<std::int64_t> {
-    auto st =
-        db.prepare(fmt::format("SELECT COUNT(*) FROM {} AND {} NOT IN "
-                               "(SELECT batch_id FROM model_batches WHERE model_id = ?1)",
-                               where, where.starts_with("dataset_pairs") ? "batch_id" : "id"));
-    if (!st) return std::unexpected(st.error());
-    st->bind(1, last.value_or(0));
-    if (auto r = st->step(); !r) return std::unexpected(r.error());
-    return st->column_int(0);
-  };
-  auto pairs = count("dataset_pairs WHERE split = 'train' AND clean = 1");
-  if (!pairs) return std::unexpected(pairs.error());
-  auto batches = count("batches WHERE status = 'done'");
-  if (!batches) return std::unexpected(batches.error());
-  return NewSince{*pairs, *batches};
+  auto st = db.prepare(R"sql(
+WITH covered AS (SELECT batch_id FROM model_batches WHERE model_id = ?1)
+SELECT (SELECT COUNT(*) FROM dataset_pairs
+        WHERE split = 'train' AND clean = 1 AND batch_id NOT IN covered),
+       (SELECT COUNT(*) FROM batches WHERE status = 'done' AND id NOT IN covered))sql");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, last.value_or(0));
+  if (auto r = st->step(); !r) return std::unexpected(r.error());
+  return NewSince{st->column_int(0), st->column_int(1)};
 }
 
 Result<std::vector<CoveredBatch>> dataset_coverage(Db& db) {
