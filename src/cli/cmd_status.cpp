@@ -63,9 +63,7 @@ FROM tweets WHERE deleted = 0)sql");
   if (!pv) return std::unexpected(pv.error());
   j["profile_version"] = *pv;
   // Looking at the candidates settles those whose trainer died with its knowthy process.
-  if (auto r = train::recover_stale_candidates(db, std::chrono::seconds(cfg->train.stop_grace_s)); !r)
-    return std::unexpected(r.error());
-  auto cands = store::list_candidates(db);
+  auto cands = train::list_candidates_recovered(db, std::chrono::seconds(cfg->train.stop_grace_s));
   if (!cands) return std::unexpected(cands.error());
   j["candidates"] = nlohmann::json::array();
   for (const auto& cand : *cands) j["candidates"].push_back(train::candidate_json(cand));

@@ -83,9 +83,7 @@ Status models_cmd(const GlobalOptions& g, bool json_out) {
   if (!ws) return std::unexpected(ws.error());
   auto cfg = store::load_config(ws->config_path());
   if (!cfg) return std::unexpected(cfg.error());
-  if (auto r = train::recover_stale_candidates(ws->db(), std::chrono::seconds(cfg->train.stop_grace_s)); !r)
-    return std::unexpected(r.error());
-  auto rows = store::list_candidates(ws->db());
+  auto rows = train::list_candidates_recovered(ws->db(), std::chrono::seconds(cfg->train.stop_grace_s));
   if (!rows) return std::unexpected(rows.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& c : *rows) {

@@ -75,6 +75,11 @@ Result<std::vector<std::string>> recover_stale_candidates(store::Db& db, std::ch
   return out;
 }
 
+Result<std::vector<store::CandidateRow>> list_candidates_recovered(store::Db& db, std::chrono::milliseconds grace) {
+  if (auto r = recover_stale_candidates(db, grace); !r) return std::unexpected(r.error());
+  return store::list_candidates(db);
+}
+
 namespace {
 
 const std::array<std::pair<const char*, const char*>, 4> k_frozen{{{"dpo_train", "dpo.train.jsonl"},

@@ -52,6 +52,10 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
 // stopped and they become train_failed ("trainer died"). Returns their names.
 Result<std::vector<std::string>> recover_stale_candidates(store::Db& db, std::chrono::milliseconds grace);
 
+// Every candidate, as a command that looks at them (status, models) shows them: after the stale
+// ones are recovered.
+Result<std::vector<store::CandidateRow>> list_candidates_recovered(store::Db& db, std::chrono::milliseconds grace);
+
 nlohmann::json candidate_json(const store::CandidateRow& c);
 
 }  // namespace knowthy::train
