@@ -136,8 +136,7 @@ struct Run {
   const char* phase = "train";
   std::chrono::steady_clock::time_point last_line{};
   float lr = 0, wd = 0;
-  std::string pattern;
-  std::regex re;
+  std::optional<TensorFilter> tensors;
 };
 Run g_run;  // the callbacks are plain function pointers
 
@@ -161,10 +160,7 @@ ggml_opt_optimizer_params optimizer_params(void*) {
   return p;
 }
 
-bool param_filter(const ggml_tensor* t, void*) {
-  if (g_run.pattern.empty()) return true;
-  return std::regex_search(ggml_get_name(t), g_run.re);
-}
+bool param_filter(const ggml_tensor* t, void*) { return g_run.tensors->matches(ggml_get_name(t)); }
 
 // The mean loss per token over the whole dataset, without training.
 double eval_loss(llama_context* ctx, ggml_opt_dataset_t ds, const char* phase) {
@@ -259,8 +255,7 @@ int run_llama_opt_child(const fs::path& dir) {
   g_run.epochs = s.epochs;
   g_run.lr = static_cast<float>(s.learning_rate);
   g_run.wd = static_cast<float>(s.weight_decay);
-  g_run.pattern = s.tensors;
-  if (!s.tensors.empty()) g_run.re = std::regex(s.tensors);
+  g_run.tensors.emplace(s.tensors);
   llama_opt_params op{};
   op.n_ctx_train = 0;
   op.param_filter = param_filter;

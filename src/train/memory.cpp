@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 namespace knowthy::train {
@@ -32,21 +31,26 @@ std::optional<std::uint64_t> mem_available() {
 
 }  // namespace
 
-bool trains_tensor(const std::string& name, const std::string& pattern) {
-  if (name == "token_embd.weight") return false;
-  if (pattern.empty()) return true;
+TensorFilter::TensorFilter(const std::string& pattern) {
+  if (pattern.empty()) return;
   try {
-    return std::regex_search(name, std::regex(pattern));
+    m_re.emplace(pattern);
   } catch (const std::regex_error&) {
-    return false;
+    m_valid = false;
   }
+}
+
+bool TensorFilter::matches(const char* name) const {
+  if (!m_valid) return false;
+  return !m_re || std::regex_search(name, *m_re);
 }
 
 MemoryEstimate estimate_training_memory(const GgufInfo& m, const LlamaOptSettings& s) {
   MemoryEstimate e;
+  const TensorFilter filter(s.tensors);
   for (const auto& t : m.tensors) {
     e.weights += t.bytes;
-    if (trains_tensor(t.name, s.tensors)) e.trainable += t.bytes;
+    if (filter.trains(t.name)) e.trainable += t.bytes;
   }
   // Gradients, plus AdamW's first and second moments: with the weights, 4x the trained tensors.
   e.optimizer = e.trainable * (s.optimizer == "sgd" ? 1 : 3);

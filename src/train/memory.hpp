@@ -2,6 +2,8 @@
 // Whether built-in training fits in memory, decided before it starts: the OOM killer halfway
 // through costs the time spent and tells the user nothing.
 #include <cstdint>
+#include <optional>
+#include <regex>
 #include <string>
 
 #include "train/gguf_info.hpp"
@@ -17,9 +19,20 @@ struct MemoryEstimate {
   std::uint64_t total = 0;
 };
 
-// The tensors llama_opt trains: every weight but the token embeddings (llama.cpp leaves those
-// frozen), narrowed by `pattern` (a regular expression over names; empty: all).
-bool trains_tensor(const std::string& name, const std::string& pattern);
+// [train] tensors: the tensors that train, a regular expression over names (empty: all), compiled
+// once. llama_opt asks it of every tensor it could train; llama.cpp itself leaves the token
+// embeddings frozen, which trains() adds for the memory estimate. An invalid pattern matches nothing
+// (check_llama_opt refuses it before training).
+class TensorFilter {
+ public:
+  explicit TensorFilter(const std::string& pattern);
+  bool matches(const char* name) const;
+  bool trains(const std::string& name) const { return name != "token_embd.weight" && matches(name.c_str()); }
+
+ private:
+  std::optional<std::regex> m_re;  // none: every tensor
+  bool m_valid = true;
+};
 
 MemoryEstimate estimate_training_memory(const GgufInfo& model, const LlamaOptSettings& s);
 
