@@ -70,6 +70,19 @@ Result<llama_context_ptr> make_context(llama_model* model, const ContextOptions&
   return ctx;
 }
 
+Result<llama_adapter_lora_ptr> apply_adapter(llama_model* model, llama_context* ctx, const std::string& path,
+                                             const std::string& model_path) {
+  llama_adapter_lora_ptr adapter(llama_adapter_lora_init(model, path.c_str()));
+  if (!adapter)
+    return bad_input(path, "llama.cpp cannot load this file as a LoRA adapter of " + model_path,
+                     "is it a GGUF adapter made for this model? set KNOWTHY_LLAMA_LOG=1 for llama.cpp's reason");
+  llama_adapter_lora* adapters[] = {adapter.get()};
+  float scales[] = {1.0f};
+  if (llama_set_adapters_lora(ctx, adapters, 1, scales) != 0)
+    return fail(path, "llama.cpp could not apply the adapter");
+  return adapter;
+}
+
 std::string render_chat(const common_chat_templates* templates, std::span<const Message> messages,
                         bool add_generation_prompt) {
   common_chat_templates_inputs in;

@@ -39,6 +39,11 @@ struct ContextOptions {
 
 Result<llama_context_ptr> make_context(llama_model* model, const ContextOptions& options, const std::string& what);
 
+// Loads the GGUF LoRA adapter at `path` and applies it to `ctx` at scale 1. The adapter must be
+// freed after the context and before the model.
+Result<llama_adapter_lora_ptr> apply_adapter(llama_model* model, llama_context* ctx, const std::string& path,
+                                             const std::string& model_path);
+
 // `threads`, or one per core when it is 0.
 int resolve_threads(int threads);
 

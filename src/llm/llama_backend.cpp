@@ -243,14 +243,9 @@ Result<std::unique_ptr<LlamaBackend>> LlamaBackend::load(const LlamaOptions& o) 
   }
   impl->ctx = std::move(*ctx);
   if (!o.adapter.empty()) {
-    impl->adapter.reset(llama_adapter_lora_init(impl->model.get(), o.adapter.c_str()));
-    if (!impl->adapter)
-      return bad_input(o.adapter, "llama.cpp cannot load this file as a LoRA adapter of " + o.model_path,
-                       "is it a GGUF adapter made for this model? set KNOWTHY_LLAMA_LOG=1 for llama.cpp's reason");
-    llama_adapter_lora* adapters[] = {impl->adapter.get()};
-    float scales[] = {1.0f};
-    if (llama_set_adapters_lora(impl->ctx.get(), adapters, 1, scales) != 0)
-      return fail(o.adapter, "llama.cpp could not apply the adapter");
+    auto adapter = apply_adapter(impl->model.get(), impl->ctx.get(), o.adapter, o.model_path);
+    if (!adapter) return std::unexpected(adapter.error());
+    impl->adapter = std::move(*adapter);
   }
   impl->n_ctx_seq = static_cast<int>(llama_n_ctx_seq(impl->ctx.get()));
 

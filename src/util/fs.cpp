@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -117,6 +118,26 @@ Status make_private_dir(const fs::path& dir, unsigned mode) {
   if (ec) return fail(dir.string(), "cannot create folder: " + ec.message());
   if (::chmod(dir.c_str(), mode) != 0) return fail(dir.string(), "cannot set permissions: " + errno_text());
   return {};
+}
+
+std::string file_tail(const std::filesystem::path& path, std::streamoff bytes) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return {};
+  const std::streamoff size = f.tellg();
+  if (size <= 0) return {};
+  const std::streamoff from = std::max<std::streamoff>(0, size - bytes);
+  f.seekg(from);
+  std::string tail(static_cast<size_t>(size - from), '\0');
+  f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  tail.resize(static_cast<size_t>(f.gcount()));
+  return tail;
+}
+
+std::string last_line(const std::filesystem::path& path) {
+  std::string tail = file_tail(path, 4096);
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  const auto nl = tail.find_last_of("\r\n");
+  return nl == std::string::npos ? tail : tail.substr(nl + 1);
 }
 
 }  // namespace knowthy::util

@@ -1,6 +1,7 @@
 #pragma once
 // Small filesystem helpers: durable writes (temp + fsync + rename) and whole-file reads.
 #include <filesystem>
+#include <ios>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,10 @@ Status link_or_write_atomic(const std::filesystem::path& existing, const std::fi
                             std::string_view data);
 
 Result<std::string> read_file(const std::filesystem::path& path);
+// The last `bytes` of a (perhaps growing) file, and its last line without the newline; empty
+// when it cannot be read.
+std::string file_tail(const std::filesystem::path& path, std::streamoff bytes);
+std::string last_line(const std::filesystem::path& path);
 
 // Creates `dir` (and parents) if missing and sets its mode.
 Status make_private_dir(const std::filesystem::path& dir, unsigned mode = 0700);

@@ -93,6 +93,15 @@ Result<ProcessId> spawn_logged(const SpawnSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return bad_input("command", "is empty");
   const int log = ::open(spec.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log < 0) return fail(spec.log.string(), std::strerror(errno));
+  int out = log;
+  if (!spec.out.empty()) {
+    out = ::open(spec.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0) {
+      const int err = errno;
+      ::close(log);
+      return fail(spec.out.string(), std::strerror(err));
+    }
+  }
   std::vector<std::string> env_store;
   for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
   for (const auto& e : spec.env) env_store.push_back(e);
@@ -107,6 +116,7 @@ Result<ProcessId> spawn_logged(const SpawnSpec& spec) {
   if (pid < 0) {
     const int err = errno;
     ::close(log);
+    if (out != log) ::close(out);
     return fail(spec.argv[0], std::string("cannot start: ") + std::strerror(err));
   }
   if (pid == 0) {
@@ -119,7 +129,7 @@ Result<ProcessId> spawn_logged(const SpawnSpec& spec) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
     const int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, 0);
-    ::dup2(log, 1);
+    ::dup2(out, 1);
     ::dup2(log, 2);
     ::execvpe(argv[0], argv.data(), envp.data());
     const char* why = std::strerror(errno);
@@ -133,6 +143,7 @@ Result<ProcessId> spawn_logged(const SpawnSpec& spec) {
   }
   ::setpgid(pid, pid);  // also here, so that the group exists before we ever signal it
   ::close(log);
+  if (out != log) ::close(out);
   // The child's start time, read before it can have exited and been reaped (it is ours to reap).
   return ProcessId{pid, process_start_ticks(pid).value_or(0)};
 }

@@ -41,6 +41,7 @@ bool stop_process_group(pid_t pgid, std::chrono::milliseconds grace, int* leader
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is looked up on PATH; no shell
   std::filesystem::path log;      // stdout and stderr, appended
+  std::filesystem::path out;      // when set, stdout goes here instead (truncated first)
   std::vector<std::string> env;   // extra "NAME=value" entries
 };
 
