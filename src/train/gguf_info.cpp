@@ -99,4 +99,51 @@ Result<GgufKind> gguf_kind(const GgufInfo& info, const std::filesystem::path& pa
           : fmt::format("is a GGUF file of general.type \"{}\", neither a model nor an adapter", info.general_type));
 }
 
+Status add_missing_metadata(const std::filesystem::path& from, const std::filesystem::path& into) {
+  struct CtxFree {
+    void operator()(ggml_context* c) const noexcept { ggml_free(c); }
+  };
+  gguf_init_params meta_only{true, nullptr};
+  std::unique_ptr<gguf_context, GgufFree> base(gguf_init_from_file(from.c_str(), meta_only));
+  if (!base) return bad_input(from.string(), "is not a GGUF file ggml can read");
+  ggml_context* tensors_raw = nullptr;
+  gguf_init_params with_tensors{true, &tensors_raw};
+  std::unique_ptr<gguf_context, GgufFree> saved(gguf_init_from_file(into.c_str(), with_tensors));
+  std::unique_ptr<ggml_context, CtxFree> tensors(tensors_raw);
+  if (!saved) return bad_input(into.string(), "is not a GGUF file ggml can read");
+  bool missing = false;
+  for (int64_t i = 0; i < gguf_get_n_kv(base.get()); ++i)
+    missing = missing || gguf_find_key(saved.get(), gguf_get_key(base.get(), i)) < 0;
+  if (!missing) return {};
+
+  // The base's keys, then the saved file's over them; the same tensors in the same order, so the
+  // data section (offsets relative to its start) is copied unchanged.
+  std::unique_ptr<gguf_context, GgufFree> out(gguf_init_empty());
+  gguf_set_kv(out.get(), base.get());
+  gguf_set_kv(out.get(), saved.get());
+  for (int64_t i = 0; i < gguf_get_n_tensors(saved.get()); ++i) {
+    ggml_tensor* t = ggml_get_tensor(tensors.get(), gguf_get_tensor_name(saved.get(), i));
+    if (!t) return fail(into.string(), "a tensor listed in its header is missing");
+    gguf_add_tensor(out.get(), t);
+    if (gguf_get_tensor_offset(out.get(), i) != gguf_get_tensor_offset(saved.get(), i))
+      return fail(into.string(), "its tensor layout cannot be kept while adding metadata");
+  }
+  std::vector<char> header(gguf_get_meta_size(out.get()));
+  gguf_get_meta_data(out.get(), header.data());
+  std::ifstream in(into, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(gguf_get_data_offset(saved.get())));
+  const std::filesystem::path tmp = into.string() + ".meta.tmp";
+  {
+    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
+    o.write(header.data(), static_cast<std::streamsize>(header.size()));
+    o << in.rdbuf();
+    o.flush();
+    if (!o) return fail(tmp.string(), "cannot be written");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, into, ec);
+  if (ec) return fail(into.string(), "cannot be replaced: " + ec.message());
+  return {};
+}
+
 }  // namespace knowthy::train

@@ -37,4 +37,10 @@ std::string_view to_string(GgufKind k);
 // it) or a LoRA adapter (general.type "adapter"); anything else is bad input.
 Result<GgufKind> gguf_kind(const GgufInfo& info, const std::filesystem::path& path);
 
+// Rewrites the GGUF at `into` (atomically, through a temporary file) with every metadata key of
+// `from` that it lacks, keeping its own keys and its tensors byte for byte. llama.cpp's model
+// saver writes only the keys it knows, so the built-in trainer's output would lose e.g. the
+// base model's tokenizer.chat_template.
+Status add_missing_metadata(const std::filesystem::path& from, const std::filesystem::path& into);
+
 }  // namespace knowthy::train

@@ -2,6 +2,7 @@
 // (deterministic answers, so the data does not depend on a model), then the gate, the command
 // trainer with scripted trainers (success, failure, no GGUF, a file that is not one, a timeout),
 // crash recovery after kill -9, and the built-in llama-opt trainer on the sample model.
+#include <gguf.h>
 #include <gtest/gtest.h>
 #include <llama.h>
 #include <signal.h>
@@ -213,6 +214,14 @@ TEST_F(TrainE2E, LlamaOptLowersTheTrainingLossAndSavesAModelThatGenerates) {
   EXPECT_GT(metrics["train_tokens_per_epoch"].get<int>(), 0);
   EXPECT_EQ(j["metrics"], metrics);
   EXPECT_NE(test::read_text(cand("cand_0001") / "train.log").find("epoch 1/1: train loss"), std::string::npos);
+  // llama.cpp's saver writes only the keys it knows; the base's others (its chat template) are kept.
+  for (const fs::path& f : {m_dir / "base model.gguf", cand("cand_0001") / "output/model.gguf"}) {
+    gguf_init_params params{true, nullptr};
+    gguf_context* g = gguf_init_from_file(f.c_str(), params);
+    ASSERT_NE(g, nullptr) << f;
+    EXPECT_GE(gguf_find_key(g, "tokenizer.chat_template"), 0) << f;
+    gguf_free(g);
+  }
 
   // The saved model loads and generates.
   auto backend = llm::LlamaBackend::load({.model_path = (cand("cand_0001") / "output/model.gguf").string(),
