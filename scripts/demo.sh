@@ -5,7 +5,8 @@
 # then every tweet read in batches (draft, then critique), the workspace's status and a
 # consistency check; then the profile, the datasets, the health report and this week's insights;
 # then a forced `train` with the built-in llama-opt trainer on the sample model (a candidate that
-# awaits evaluation, with its training and held-out loss in models/cand_0001/metrics.json).
+# awaits evaluation, with its training and held-out loss in models/cand_0001/metrics.json), its
+# evaluation against the base model, and its promotion when it passed.
 # Every step must succeed: nothing here is allowed to fail quietly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,13 @@ start=$(date +%s)
 ./build/knowthy --workspace "$demo/workspace" health
 ./build/knowthy --workspace "$demo/workspace" insights --week "$(date -u +%G-W%V)"
 ./build/knowthy --workspace "$demo/workspace" train --force
+# The verdict, then a promotion only when the candidate passed (a random model may well fail).
+./build/knowthy --workspace "$demo/workspace" eval
+if ./build/knowthy --workspace "$demo/workspace" models --json | grep -q '"state":"passed"'; then
+  ./build/knowthy --workspace "$demo/workspace" promote
+else
+  echo "not promoted: the candidate failed its evaluation (models/cand_0001/eval.md says why)"
+fi
 ./build/knowthy --workspace "$demo/workspace" models
 echo "artifacts: $demo/workspace/{runs,profile,datasets,insights,models}/ and health.json"
 echo "demo: $(($(date +%s) - start)) s after the build"

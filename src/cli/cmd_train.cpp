@@ -1,12 +1,14 @@
 // knowthy train: the train gate, then the candidate and its trainer. knowthy models: the
 // candidates and the active model. knowthy promote / rollback: the active-model pointer. knowthy train-child: the
 // built-in trainer's child process (not for direct use).
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "eval/eval.hpp"
 #include "store/lock.hpp"
 #include "train/llama_opt.hpp"
 #include "train/promote.hpp"
@@ -89,6 +91,7 @@ Status models_cmd(const GlobalOptions& g, bool json_out) {
   for (const auto& c : *rows) {
     auto j = train::candidate_json(c);
     j["dir"] = (ws->dir() / "models" / c.name).string();
+    j.update(eval::candidate_summary(ws->dir() / "models" / c.name));
     list.push_back(std::move(j));
   }
   auto active = train::active_model(*ws, *cfg);
@@ -103,12 +106,23 @@ Status models_cmd(const GlobalOptions& g, bool json_out) {
               active->adapter.empty() ? "" : " + adapter ", active->adapter.c_str());
   std::printf("rollback  %s\n", active->rollback_to.empty() ? "nothing to roll back to" : active->rollback_to.c_str());
   if (rows->empty()) std::printf("no candidates yet (`knowthy train`)\n");
-  for (const auto& c : *rows)
+  for (size_t i = 0; i < rows->size(); ++i) {
+    const auto& c = (*rows)[i];
+    const auto& j = list[i];
+    std::string facts;
+    if (j.contains("datasets"))
+      facts += fmt::format("pairs {}+{} held out", j["datasets"].value("dpo_train", 0),
+                           j["datasets"].value("dpo_heldout", 0));
+    if (j.contains("eval") && j["eval"]["metrics"].contains("preference_accuracy")) {
+      const auto& m = j["eval"]["metrics"];
+      facts += fmt::format(", accuracy {:.2f}", m["preference_accuracy"].value("value", 0.0));
+      if (m.contains("regression") && m["regression"].contains("value"))
+        facts += fmt::format(", regression {:+.1f}%", 100 * m["regression"].value("value", 0.0));
+    }
     std::printf("%s  %-13s %-9s %s  %s\n", c.name.c_str(), std::string(store::to_string(c.state)).c_str(),
-                c.trainer.c_str(), c.created_at.c_str(),
-                c.reason   ? c.reason->c_str()
-                : c.output ? c.output->c_str()
-                           : "");
+                c.trainer.c_str(), c.created_at.c_str(), facts.c_str());
+    if (c.reason) std::printf("    %s\n", c.reason->c_str());
+  }
   return {};
 }
 

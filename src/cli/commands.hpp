@@ -42,7 +42,9 @@ void register_consolidate(CLI::App& app, const GlobalOptions& g, Runner& run);  
 void register_datasets(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_health(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_insights(CLI::App& app, const GlobalOptions& g, Runner& run);
-void register_train(CLI::App& app, const GlobalOptions& g, Runner& run);  // train, models, train-child
+void register_train(CLI::App& app, const GlobalOptions& g,
+                    Runner& run);  // train, models, promote, rollback, train-child
+void register_eval(CLI::App& app, const GlobalOptions& g, Runner& run);  // eval, eval-child
 
 // Opens (creating on first use) the workspace the global options name.
 Result<store::Workspace> open_workspace(const GlobalOptions& g);

@@ -166,6 +166,33 @@ Status mark_train_failed(Db& db, std::int64_t id, const std::string& reason) {
                 {util::now_iso(), reason});
 }
 
+Status mark_evaluated(Db& db, std::int64_t id, bool passed, const std::string& reason) {
+  return update(db,
+                "UPDATE models SET state = ?3, updated_at = ?2, evaluated_at = ?2, reason = NULLIF(?4, '') "
+                "WHERE id = ?1",
+                id, {util::now_iso(), passed ? "passed" : "failed", reason});
+}
+
+Result<std::vector<TweetText>> tweets_of_batches(Db& db, const std::vector<std::int64_t>& batch_ids, int limit) {
+  // The ids travel as one JSON array, so that the statement is the same for any number of them.
+  std::string ids = "[";
+  for (size_t i = 0; i < batch_ids.size(); ++i) ids += (i ? "," : "") + std::to_string(batch_ids[i]);
+  ids += "]";
+  auto st = db.prepare(
+      "SELECT t.id, t.text FROM tweets t WHERE t.batch_id IN (SELECT value FROM json_each(?1)) AND t.deleted = 0 "
+      "AND t.kind <> 'retweet' AND length(t.text) > 0 ORDER BY t.created_at, t.id LIMIT ?2");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, ids).bind(2, limit > 0 ? static_cast<std::int64_t>(limit) : std::int64_t{-1});
+  std::vector<TweetText> out;
+  while (true) {
+    auto r = st->step();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) break;
+    out.push_back({st->column_text(0), st->column_text(1)});
+  }
+  return out;
+}
+
 Result<std::vector<CandidateRow>> promotion_stack(Db& db) {
   auto ids = db.query_ints("SELECT model_id FROM promotions WHERE rolled_back_at IS NULL ORDER BY seq");
   if (!ids) return std::unexpected(ids.error());

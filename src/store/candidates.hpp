@@ -67,6 +67,15 @@ Status insert_candidate(Db& db, std::int64_t id, const NewCandidate& c, const st
 Status mark_training(Db& db, std::int64_t id, const util::ProcessId& owner, const util::ProcessId& trainer);
 Status mark_trained(Db& db, std::int64_t id, const std::string& output, const std::string& output_kind);
 Status mark_train_failed(Db& db, std::int64_t id, const std::string& reason);
+// The evaluation's verdict: passed, or failed with its reason.
+Status mark_evaluated(Db& db, std::int64_t id, bool passed, const std::string& reason);
+
+// The person's own words in batches `batch_ids` (retweets and deleted tweets left out), oldest
+// first, at most `limit` (0: all): the evaluation's regression check.
+struct TweetText {
+  std::string id, text;
+};
+Result<std::vector<TweetText>> tweets_of_batches(Db& db, const std::vector<std::int64_t>& batch_ids, int limit);
 
 // The promotions in force, oldest first: the last is the active model, the one before it what a
 // rollback restores (none left: the base model).

@@ -151,6 +151,35 @@ const std::vector<ConfigKey>& config_keys() {
              "Memory training may use (MiB); 0: what the machine has available. Training that needs\n"
              "more is refused before it starts."),
 
+      number("eval", "min_chosen_logprob_gain", KT_REF(eval.min_chosen_logprob_gain), -100, 100,
+             "A candidate passes when, on held-out data it never trained on: its log-likelihood per token\n"
+             "of the chosen answers gains at least this much over the active model's ..."),
+      number("eval", "min_preference_accuracy", KT_REF(eval.min_preference_accuracy), 0, 1,
+             "... it raises chosen over rejected more than the active model does on at least this share\n"
+             "of the pairs, with the 95% interval's lower bound above 0.5 ..."),
+      number("eval", "max_regression", KT_REF(eval.max_regression), 0, 1,
+             "... and its log-likelihood per token of held-out tweets is worse by at most this share."),
+      number("eval", "min_heldout_pairs", KT_REF(eval.min_heldout_pairs), 1, k_int_max,
+             "Fewer held-out DPO pairs than this is a failed evaluation (too little data to judge)."),
+      number("eval", "bootstrap_samples", KT_REF(eval.bootstrap_samples), 100, 1000000,
+             "Resamples of the bootstrap behind each metric's 95% interval."),
+      number("eval", "seed", KT_REF(eval.seed), 0, k_int_max, "The bootstrap's seed: same inputs, same verdict."),
+      number("eval", "max_tweets", KT_REF(eval.max_tweets), 0, k_int_max,
+             "Held-out tweets scored for the regression check (the oldest first); 0: all."),
+      number("eval", "context", KT_REF(eval.context), 0, 1 << 22,
+             "Longest scored sequence in tokens (longer prompts are cut from the front); 0: the longest\n"
+             "item, whole."),
+      number("eval", "batch", KT_REF(eval.batch), 1, 1 << 20, "Tokens per llama.cpp decode while scoring."),
+      number("eval", "threads", KT_REF(eval.threads), 0, 1024, "CPU threads; 0 uses one per core."),
+      number("eval", "timeout_minutes", KT_REF(eval.timeout_minutes), 0.01, 10080,
+             "An evaluation still running after this long is stopped and the candidate fails."),
+      setting("eval", "command", KT_REF(eval.command),
+              "Your own evaluation instead of the built-in one: an argument vector with the trainer's\n"
+              "placeholders and {candidate} (the candidate's GGUF). It must print a JSON verdict\n"
+              "{\"pass\": true|false, \"metrics\": {...}}; anything else fails the candidate.",
+              "-- command: your own evaluation --"),
+      setting("eval", "shell", KT_REF(eval.shell), "Run command[0] with /bin/sh -c instead."),
+
       setting("promote", "command", KT_REF(promote.command),
               "Run when a candidate is promoted or rolled back, before it becomes active (e.g. to load it\n"
               "into Ollama or restart a llama-server); an argument vector with {candidate_path} (the GGUF\n"
@@ -405,11 +434,13 @@ Result<Config> load_config(const std::filesystem::path& path) {
   for (const auto& k : config_keys())
     if (sections.empty() || sections.back() != k.section) sections.emplace_back(k.section);
   const std::string hint = "the commented defaults that `knowthy init` writes list every setting";
-  // The sections a key of that name belongs to, if any ("[model] or [train]": some names are in two).
+  // The sections a key of that name belongs to, if any ("[train], [eval] or [model]": some names are in several).
   auto home_of = [](std::string_view key) -> std::string {
-    std::string out;
+    std::vector<std::string> homes;
     for (const auto& k : config_keys())
-      if (k.key == key) out += fmt::format("{}[{}]", out.empty() ? "" : " or ", k.section);
+      if (k.key == key) homes.push_back(fmt::format("[{}]", k.section));
+    std::string out;
+    for (size_t i = 0; i < homes.size(); ++i) out += (i == 0 ? "" : i + 1 == homes.size() ? " or " : ", ") + homes[i];
     return out;
   };
   for (const auto& [name, node] : t) {

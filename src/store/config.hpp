@@ -86,6 +86,21 @@ struct Config {
     int threads = 0;                  // 0: one per core
     int memory_limit_mb = 0;          // 0: what the machine has available
   } train;
+  struct Eval {
+    std::vector<std::string> command;  // argv replacing the built-in evaluation; prints a JSON verdict
+    bool shell = false;
+    double timeout_minutes = 120;
+    double min_chosen_logprob_gain = 0.0;
+    double min_preference_accuracy = 0.55;
+    double max_regression = 0.02;
+    int min_heldout_pairs = 20;
+    int bootstrap_samples = 1000;
+    int seed = 1;
+    int max_tweets = 2000;  // held-out tweets scored for the regression check; 0: all
+    int context = 0;        // longest scored sequence; 0: the longest item, whole
+    int batch = 2048;       // tokens per llama_decode
+    int threads = 0;
+  } eval;
   struct Promote {
     std::vector<std::string> command;  // argv; {candidate_path} {previous_path} are replaced
     bool shell = false;

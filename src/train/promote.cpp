@@ -71,7 +71,7 @@ Status run_promote_command(store::Workspace& ws, const store::Config& cfg, const
                           {{"candidate_path", gguf(next)}, {"previous_path", gguf(previous)}}, "promote.command");
   if (!argv) return std::unexpected(argv.error());
   const fs::path log = ws.dir() / "models" / "promote.log";
-  auto child = util::spawn_logged({.argv = *argv, .log = log, .env = {}});
+  auto child = util::spawn_logged({.argv = *argv, .log = log, .out = {}, .env = {}});
   if (!child) return std::unexpected(child.error());
   const util::Finish f = util::wait_supervised(
       *child, {.timeout = std::chrono::milliseconds(static_cast<long long>(cfg.promote.timeout_minutes * 60000)),

@@ -113,29 +113,10 @@ Result<FrozenFile> freeze(const fs::path& src, const fs::path& dst, const char* 
   return FrozenFile{role, fs::absolute(dst), digest->sha256, digest->bytes, count_lines(dst)};
 }
 
-// The last `bytes` of a (growing) log.
-std::string log_tail(const fs::path& log, std::streamoff bytes) {
-  std::ifstream f(log, std::ios::binary | std::ios::ate);
-  if (!f) return {};
-  const std::streamoff size = f.tellg();
-  const std::streamoff from = std::max<std::streamoff>(0, size - bytes);
-  f.seekg(from);
-  std::string tail(static_cast<size_t>(size - from), '\0');
-  f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
-  return tail;
-}
-
-std::string last_log_line(const fs::path& log) {
-  std::string tail = log_tail(log, 4096);
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  const auto nl = tail.find_last_of("\r\n");
-  return nl == std::string::npos ? tail : tail.substr(nl + 1);
-}
-
 // The line of a failed trainer's log that says most: the last that names an assert or an error
 // (an abort's backtrace follows it), else the last line.
 std::string telling_log_line(const fs::path& log) {
-  const std::string tail = log_tail(log, 16384);
+  const std::string tail = util::file_tail(log, 16384);
   std::string last, error, assert_line;
   std::istringstream in(tail);
   for (std::string line; std::getline(in, line);) {
@@ -178,7 +159,7 @@ class TrainProgress {
   ~TrainProgress() { finish(); }
   void tick() {
     if (!m_enabled) return;
-    const std::string line = last_log_line(m_log);
+    const std::string line = util::last_line(m_log);
     if (line.starts_with("progress ")) {
       const auto epoch = field(line, "epoch"), step = field(line, "step");
       const auto slash = line.find('/', line.find(" step="));
@@ -418,7 +399,7 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
   if (trains) {
     const fs::path log = dir / "train.log";
     util::CancelOnSignal cancel;
-    auto child = util::spawn_logged({.argv = argv, .log = log, .env = {}});
+    auto child = util::spawn_logged({.argv = argv, .log = log, .out = {}, .env = {}});
     if (!child) {
       (void)store::mark_train_failed(db, *id, child.error().why);
       return std::unexpected(child.error());

@@ -2,7 +2,7 @@
 // sample model, through every step the demo runs. What must hold on any machine is what the
 // construction guarantees: every batch done (an answer under its batch's grammar always closes
 // and parses), no evidence outside the batch, and every later step succeeding, health and a
-// forced train with the built-in trainer included.
+// forced train with the built-in trainer, its evaluation and the promotion it allows included.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -79,6 +79,24 @@ TEST(DemoE2E, TheDemoSettingsCompleteEveryStepOnTheSampleModel) {
   EXPECT_EQ(t["candidate"]["state"], "awaiting_eval") << t.dump(1);
   EXPECT_EQ(t["candidate"]["output"], "output/model.gguf");
   EXPECT_LT(t["metrics"]["train_loss_after"].get<double>(), t["metrics"]["train_loss_before"].get<double>());
+
+  // The verdict: passed or failed is up to the random model; either way it is written, and
+  // promote follows it.
+  auto ev = kt({"eval", "--json"});
+  ASSERT_EQ(ev.exit_code, 0) << ev.out << ev.err;
+  const json e = json::parse(ev.out);
+  const std::string verdict = e["verdict"];
+  EXPECT_TRUE(verdict == "passed" || verdict == "failed") << verdict;
+  EXPECT_EQ(e["candidate"]["state"], verdict);
+  EXPECT_EQ(json::parse(test::read_text(fs::path(ws) / "models/cand_0001/eval.json"))["verdict"], verdict);
+  auto promote = kt({"promote", "--json"});
+  if (verdict == "passed") {
+    ASSERT_EQ(promote.exit_code, 0) << promote.err;
+    EXPECT_EQ(json::parse(promote.out)["active"]["name"], "cand_0001");
+  } else {
+    EXPECT_EQ(promote.exit_code, 2) << promote.err;
+  }
+  EXPECT_EQ(kt({"models"}).exit_code, 0);
 }
 
 }  // namespace

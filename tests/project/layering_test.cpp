@@ -25,7 +25,8 @@ TEST(Layering, EveryModuleIncludesOnlyTheModulesBelowIt) {
       {"pipeline", {"llm", "store", "util"}},
       {"knowledge", {"pipeline", "llm", "store", "util"}},
       {"train", {"knowledge", "pipeline", "llm", "store", "util"}},
-      {"cli", {"archive", "sample", "train", "knowledge", "pipeline", "llm", "store", "util"}},
+      {"eval", {"train", "knowledge", "pipeline", "llm", "store", "util"}},
+      {"cli", {"archive", "sample", "eval", "train", "knowledge", "pipeline", "llm", "store", "util"}},
   };
   static const std::regex k_include(R"(^\s*#\s*include\s+"([a-z_]+)/[^"]+")");
   const fs::path src = fs::path(KNOWTHY_SOURCE_DIR) / "src";

@@ -118,7 +118,7 @@ TEST(Config, UnknownKeysAndSectionsAreErrorsNamingTheNearestKnownOne) {
   auto top = parse("context = 4096\n");
   ASSERT_FALSE(top);
   EXPECT_NE(top.error().why.find("outside any [section]"), std::string::npos);
-  EXPECT_EQ(top.error().hint, "it belongs under [train] or [model]");
+  EXPECT_EQ(top.error().hint, "it belongs under [train], [eval] or [model]");
 
   auto nested = parse("[model.extra]\nx = 1\n");
   ASSERT_FALSE(nested);

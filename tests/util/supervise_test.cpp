@@ -16,7 +16,8 @@ using namespace std::chrono_literals;
 TEST(Supervise, StreamsOutputToTheLogAndReportsTheExitCode) {
   test::TempDir dir;
   const auto log = dir / "train.log";
-  auto child = spawn_logged({.argv = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, .log = log, .env = {"X=1"}});
+  auto child = spawn_logged(
+      {.argv = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, .log = log, .out = {}, .env = {"X=1"}});
   ASSERT_TRUE(child);
   EXPECT_GT(child->start_ticks, 0u);
   int ticks = 0;
@@ -27,9 +28,22 @@ TEST(Supervise, StreamsOutputToTheLogAndReportsTheExitCode) {
   EXPECT_FALSE(process_alive(*child));
 }
 
+TEST(Supervise, StdoutCanGoToAFileOfItsOwn) {
+  test::TempDir dir;
+  test::write_text(dir / "verdict.json", "stale");
+  auto child = spawn_logged({.argv = {"/bin/sh", "-c", "echo '{}'; echo progress >&2"},
+                             .log = dir / "eval.log",
+                             .out = dir / "verdict.json",
+                             .env = {}});
+  ASSERT_TRUE(child);
+  EXPECT_EQ(wait_supervised(*child, {.timeout = 10s, .grace = 1s, .tick = {}, .cancel = nullptr}).exit_code, 0);
+  EXPECT_EQ(test::read_text(dir / "verdict.json"), "{}\n");  // truncated first
+  EXPECT_EQ(test::read_text(dir / "eval.log"), "progress\n");
+}
+
 TEST(Supervise, AProgramThatCannotRunExits127WithTheReasonInTheLog) {
   test::TempDir dir;
-  auto child = spawn_logged({.argv = {"/nonexistent/trainer"}, .log = dir / "log", .env = {}});
+  auto child = spawn_logged({.argv = {"/nonexistent/trainer"}, .log = dir / "log", .out = {}, .env = {}});
   ASSERT_TRUE(child);
   EXPECT_EQ(wait_supervised(*child, {}).exit_code, 127);
   EXPECT_NE(test::read_text(dir / "log").find("/nonexistent/trainer"), std::string::npos);
@@ -42,6 +56,7 @@ TEST(Supervise, ATimeoutStopsTheWholeGroupGrandchildrenIncluded) {
   auto child = spawn_logged(
       {.argv = {"/bin/sh", "-c", "sh -c 'trap \"\" TERM; echo $$ > " + pidfile.string() + "; sleep 60' & wait"},
        .log = dir / "log",
+       .out = {},
        .env = {}});
   ASSERT_TRUE(child);
   const auto t0 = std::chrono::steady_clock::now();
@@ -56,7 +71,7 @@ TEST(Supervise, ATimeoutStopsTheWholeGroupGrandchildrenIncluded) {
 TEST(Supervise, CancelStopsTheChild) {
   test::TempDir dir;
   std::atomic<bool> cancel{false};
-  auto child = spawn_logged({.argv = {"sleep", "60"}, .log = dir / "log", .env = {}});
+  auto child = spawn_logged({.argv = {"sleep", "60"}, .log = dir / "log", .out = {}, .env = {}});
   ASSERT_TRUE(child);
   int ticks = 0;
   const Finish f = wait_supervised(*child, {.timeout = 60s,
