@@ -259,12 +259,14 @@ Outcome built_in(const fs::path& dir, const train::Manifest& m, const ModelRef& 
   o.reasons = std::move(v.reasons);
   o.metrics = std::move(v.metrics);
   double seconds = 0;
-  std::uint64_t tokens = 0;
+  std::uint64_t tokens = 0, decoded = 0;
   for (const json* s : {&a, &c}) {
     seconds += s->value("seconds", 0.0);
-    tokens += s->value("tokens_evaluated", std::uint64_t{0});
+    tokens += s->value("tokens_text", std::uint64_t{0});
+    decoded += s->value("tokens_evaluated", std::uint64_t{0});
   }
-  o.details["tokens_evaluated"] = tokens;
+  o.details["tokens_scored"] = tokens;
+  o.details["tokens_decoded"] = decoded;
   o.details["context"] = a.value("context", 0);
   o.details["truncated_items"] = a.value("truncated", 0);
   o.timing["scoring_seconds"] = seconds;

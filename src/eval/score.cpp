@@ -165,28 +165,53 @@ Result<ScoreRun> score_items(const ModelRef& ref, std::span<const ScoreItem> ite
     size_t item, pos;
   };
   std::vector<Want> wants;  // the batch rows whose logits are read
+  // An item whose prompt starts as the one before it does (a pair's chosen and rejected answers;
+  // every batch's system prompt) copies those cells of the cache instead of decoding them again,
+  // when both are in the same round. Short shares are not worth ending a batch early for.
+  constexpr size_t k_min_share = 32;
+  std::vector<size_t> share(seqs.size(), 0);
+  for (size_t i = 1; i < seqs.size(); ++i) {
+    const size_t s = std::min(common_prefix(seqs[i - 1].toks, seqs[i].toks), seqs[i].first - 1);
+    if (s >= k_min_share) share[i] = s;
+  }
+  for (const auto& t : seqs) run.tokens_text += t.toks.size();
   for (size_t next = 0; next < seqs.size();) {
     size_t end = next, used = 0;
-    while (end < seqs.size() && end - next < static_cast<size_t>(k_seqs) && used + seqs[end].toks.size() <= capacity)
-      used += seqs[end++].toks.size();
+    while (end < seqs.size() && end - next < static_cast<size_t>(k_seqs)) {
+      const size_t cost = seqs[end].toks.size() - (end > next ? share[end] : 0);
+      if (used + cost > capacity) break;
+      used += cost;
+      ++end;
+    }
     if (end == next) ++end;  // cannot happen (limit <= capacity); never loop forever
     // Every token of the round, sequence after sequence, in batches.
     size_t item = next, pos = 0;
+    bool started = false;
     while (item < end) {
       common_batch_clear(*b);
       wants.clear();
       while (item < end && b->n_tokens < batch) {
         const auto& t = seqs[item];
+        const auto seq = static_cast<llama_seq_id>(item - next);
+        if (!started) {
+          const size_t s = item > next ? share[item] : 0;
+          if (s > 0) {
+            if (b->n_tokens > 0) break;  // the cells it copies must be decoded first
+            llama_memory_seq_cp(mem, seq - 1, seq, 0, static_cast<llama_pos>(s));
+          }
+          pos = s;
+          started = true;
+        }
         if (pos >= t.toks.size()) {
-          ++item, pos = 0;
+          ++item, started = false;
           continue;
         }
         const bool want = pos + 1 >= t.first && pos + 1 < t.toks.size();
         if (want) wants.push_back({item, pos});
-        common_batch_add(*b, t.toks[pos], static_cast<llama_pos>(pos), {static_cast<llama_seq_id>(item - next)}, want);
+        common_batch_add(*b, t.toks[pos], static_cast<llama_pos>(pos), {seq}, want);
         ++pos;
       }
-      if (b->n_tokens == 0) break;
+      if (b->n_tokens == 0) continue;
       if (int rc = llama_decode(ctx->get(), *b); rc != 0)
         return fail("llama_decode", fmt::format("scoring failed (code {})", rc), "lower [eval] batch or context");
       run.tokens_evaluated += static_cast<std::uint64_t>(b->n_tokens);
@@ -301,6 +326,7 @@ int run_score_child(const fs::path& request) {
             {"tokens", ojson::array()},
             {"truncated", 0},
             {"tokens_evaluated", run->tokens_evaluated},
+            {"tokens_text", run->tokens_text},
             {"seconds", run->seconds},
             {"context", run->context}};
     int truncated = 0;
@@ -310,9 +336,10 @@ int run_score_child(const fs::path& request) {
       truncated += it.truncated;
     }
     s["truncated"] = truncated;
-    std::printf("%s: %llu tokens in %.2f s (%.0f tokens/s)\n", name.c_str(),
+    std::printf("%s: %llu tokens of text (%llu decoded) in %.2f s (%.0f tokens/s)\n", name.c_str(),
+                static_cast<unsigned long long>(run->tokens_text),
                 static_cast<unsigned long long>(run->tokens_evaluated), run->seconds,
-                run->seconds > 0 ? static_cast<double>(run->tokens_evaluated) / run->seconds : 0.0);
+                run->seconds > 0 ? static_cast<double>(run->tokens_text) / run->seconds : 0.0);
     std::fflush(stdout);
     out["models"][name] = std::move(s);
   }

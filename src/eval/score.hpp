@@ -48,7 +48,8 @@ struct ScorerOptions {
 
 struct ScoreRun {
   std::vector<ItemScore> items;
-  std::uint64_t tokens_evaluated = 0;  // every token decoded, prompts included
+  std::uint64_t tokens_text = 0;       // every item's tokens, prompts included
+  std::uint64_t tokens_evaluated = 0;  // the tokens decoded: fewer, where items share a prompt
   double seconds = 0;                  // decoding and scoring, not loading
   int context = 0;                     // the longest sequence allowed
   std::string chat_template;           // the template the chat items were rendered with

@@ -3,6 +3,7 @@
 // batches (items split across decodes) gives each item the score it gets alone.
 #include "eval/score.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chat.h>
@@ -100,6 +101,28 @@ TEST_F(Score, PackingItemsIntoSharedBatchesChangesNoScore) {
     ASSERT_TRUE(one);
     EXPECT_EQ(all->items[i].tokens, one->items[0].tokens) << i;
     EXPECT_NEAR(all->items[i].logprob, one->items[0].logprob, 1e-3 * std::fabs(one->items[0].logprob)) << i;
+  }
+}
+
+TEST_F(Score, AnswersToTheSamePromptShareItsCacheAndScoreAsAlone) {
+  std::string tweets;
+  for (int i = 0; i < 20; ++i) tweets += fmt::format("[{}] a tweet about coffee and running\n", 100 + i);
+  std::vector<ScoreItem> items;
+  for (int pair = 0; pair < 3; ++pair) {
+    const std::string user = tweets + fmt::format("pair {}", pair);
+    const std::vector<llm::Message> prompt{{"system", "You read tweets and answer in JSON."}, {"user", user}};
+    items.push_back({prompt, "{\"claim\": \"Ada likes strong coffee.\"}"});
+    items.push_back({prompt, "{\"claim\": \"Ada drinks tea.\"}"});
+  }
+  auto shared = score_items({m_model.string(), ""}, items, opts(0, 64));
+  ASSERT_TRUE(shared) << shared.error().why;
+  // The rejected answer reuses its pair's prompt, and every pair the system prompt and tweets.
+  EXPECT_LT(shared->tokens_evaluated * 2, shared->tokens_text);
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto one = score_items({m_model.string(), ""}, std::span(items).subspan(i, 1), opts(0, 512));
+    ASSERT_TRUE(one);
+    EXPECT_EQ(shared->items[i].tokens, one->items[0].tokens) << i;
+    EXPECT_NEAR(shared->items[i].logprob, one->items[0].logprob, 1e-3 * std::fabs(one->items[0].logprob)) << i;
   }
 }
 
