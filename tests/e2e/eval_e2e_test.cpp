@@ -187,6 +187,23 @@ TEST_F(EvalE2E, ACandidateEqualToTheActiveModelFailsOnChanceAndReleasesTheGate) 
   EXPECT_EQ(json::parse(r.out)["candidate"]["name"], "cand_0002") << r.out;
 }
 
+TEST_F(EvalE2E, AnAdapterCandidateIsScoredOverItsBaseModel) {
+  test::write_lora(m_dir / "lora.gguf");
+  configure("trainer = \"command\"\ncommand = [\"cp\", \"" + (m_dir / "lora.gguf").string() +
+                "\", \"{output_dir}/adapter.gguf\"]\n",
+            "");
+  auto r = kt({"train", "--force", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(json::parse(r.out)["candidate"]["output_kind"], "adapter") << r.out;
+  const json j = eval_json();
+  ASSERT_FALSE(j["evaluation_failed"].get<bool>()) << j.dump(1);
+  EXPECT_EQ(j["eval"]["candidate_model"]["path"], (m_dir / "base.gguf").string());
+  EXPECT_EQ(j["eval"]["candidate_model"]["adapter"], (cand("cand_0001") / "output" / "adapter.gguf").string());
+  // The adapter changes the base model's attention: its scores are not the base model's.
+  const json& c = j["eval"]["metrics"]["heldout_chosen_logprob"];
+  EXPECT_NE(c["candidate"].get<double>(), c["active"].get<double>()) << c.dump(1);
+}
+
 TEST_F(EvalE2E, TooLittleHeldOutDataFailsAndSaysSo) {
   copy_trainer((m_dir / "base.gguf").string(), "min_heldout_pairs = 100000\n");
   ASSERT_EQ(kt({"train", "--force"}).exit_code, 0);

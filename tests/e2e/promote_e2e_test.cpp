@@ -2,8 +2,6 @@
 // database as evaluation would leave them (passed, awaiting_eval): only a passed candidate is
 // promoted, a failing promote command changes nothing, rollback walks the history back to the
 // base model, and model calls use the active model while [model] use_active is on.
-#include <ggml.h>
-#include <gguf.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,30 +15,6 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-// A LoRA adapter for the sample model (64 wide): rank 4 on blk.0.attn_q.weight, as
-// convert_lora_to_gguf.py lays it out (A: [in, rank], B: [rank, out]).
-void write_lora(const fs::path& path) {
-  gguf_context* g = gguf_init_empty();
-  gguf_set_val_str(g, "general.type", "adapter");
-  gguf_set_val_str(g, "general.architecture", "llama");
-  gguf_set_val_str(g, "adapter.type", "lora");
-  gguf_set_val_f32(g, "adapter.lora.alpha", 8.0f);
-  ggml_init_params gp{1 << 20, nullptr, false};
-  ggml_context* ctx = ggml_init(gp);
-  ggml_tensor* a = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 64, 4);
-  ggml_tensor* b = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 4, 64);
-  ggml_set_name(a, "blk.0.attn_q.weight.lora_a");
-  ggml_set_name(b, "blk.0.attn_q.weight.lora_b");
-  for (ggml_tensor* t : {a, b}) {
-    auto* d = static_cast<float*>(t->data);
-    for (int64_t i = 0; i < ggml_nelements(t); ++i) d[i] = 0.01f * static_cast<float>(i % 7);
-    gguf_add_tensor(g, t);
-  }
-  ASSERT_TRUE(gguf_write_to_file(g, path.c_str(), false));
-  ggml_free(ctx);
-  gguf_free(g);
-}
 
 class PromoteE2E : public ::testing::Test {
  protected:
@@ -197,7 +171,7 @@ TEST_F(PromoteE2E, ModelCallsUseTheActiveModelUnlessPinned) {
 TEST_F(PromoteE2E, AnAdapterCandidateIsLoadedOverTheBaseModel) {
   const fs::path out = fs::path(m_ws) / "models" / "cand_0004" / "output";
   fs::create_directories(out);
-  write_lora(out / "adapter.gguf");
+  test::write_lora(out / "adapter.gguf");
   {
     auto db = store::Db::open(fs::path(m_ws) / "knowthy.db");
     ASSERT_TRUE(

@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ggml.h>
+#include <gguf.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -155,6 +157,28 @@ long env_number(const char* name, long fallback) {
 
 std::uint64_t model_seed() { return static_cast<std::uint64_t>(env_number("KNOWTHY_TEST_MODEL_SEED", 1)); }
 int engine_threads() { return static_cast<int>(env_number("KNOWTHY_TEST_THREADS", 1)); }
+
+void write_lora(const fs::path& path) {
+  gguf_context* g = gguf_init_empty();
+  gguf_set_val_str(g, "general.type", "adapter");
+  gguf_set_val_str(g, "general.architecture", "llama");
+  gguf_set_val_str(g, "adapter.type", "lora");
+  gguf_set_val_f32(g, "adapter.lora.alpha", 8.0f);
+  ggml_init_params gp{1 << 20, nullptr, false};
+  ggml_context* ctx = ggml_init(gp);
+  ggml_tensor* a = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 64, 4);
+  ggml_tensor* b = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, 4, 64);
+  ggml_set_name(a, "blk.0.attn_q.weight.lora_a");
+  ggml_set_name(b, "blk.0.attn_q.weight.lora_b");
+  for (ggml_tensor* t : {a, b}) {
+    auto* d = static_cast<float*>(t->data);
+    for (int64_t i = 0; i < ggml_nelements(t); ++i) d[i] = 0.01f * static_cast<float>(i % 7);
+    gguf_add_tensor(g, t);
+  }
+  if (!gguf_write_to_file(g, path.c_str(), false)) throw std::runtime_error("cannot write " + path.string());
+  ggml_free(ctx);
+  gguf_free(g);
+}
 
 void write_model(const fs::path& path) {
   sample::SampleModelOptions o;

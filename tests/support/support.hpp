@@ -82,6 +82,9 @@ int engine_threads();
 // Writes the sample model of model_seed() to `path` (what `knowthy sample-model --seed` writes).
 void write_model(const std::filesystem::path& path);
 // "--seed N" for `knowthy sample-model`, and "threads = N" for a [model] section.
+// A LoRA adapter for the sample model (64 wide): rank 4 on blk.0.attn_q.weight, as
+// convert_lora_to_gguf.py lays it out (A: [in, rank], B: [rank, out]).
+void write_lora(const std::filesystem::path& path);
 std::vector<std::string> sample_model_args(const std::filesystem::path& path);
 std::string threads_setting();
 
