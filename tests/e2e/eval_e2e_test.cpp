@@ -19,20 +19,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-// The critique names a claim the draft gets wrong: chosen and rejected differ the same way in
-// every pair.
-const char* k_answer_py = R"(import sys, re, json
-text = sys.stdin.read()
-ids = re.findall(r'^\[(\d+)\]', text, re.M)
-critique = text.count('### assistant:') > 1
-claim = "Ada likes strong coffee in the morning." if critique else "Ada drinks green tea all day, it seems."
-ans = {"notes_markdown": "Ada writes about " + ("coffee and running" if critique else "tea and walking, maybe"),
-       "knowledge_candidates": [{"category": "preference", "claim": claim, "evidence_tweet_ids": ids[:2], "confidence": 0.7}],
-       "training_examples": [{"prompt": "What do you drink?", "response": "Coffee, strong." if critique else "Tea.", "evidence_tweet_ids": ids[:1]}],
-       "rubric_scores": {"grounding": 4, "specificity": 3, "source_distinction": 4, "coverage": 3}}
-print(json.dumps(ans))
-)";
-
 // A copy of the GGUF at `from` with uniform noise of standard deviation `sigma` added to every
 // F32 weight, in place in the copy's tensor data.
 void write_noisy_copy(const fs::path& from, const fs::path& to, float sigma) {
@@ -62,7 +48,7 @@ class EvalE2E : public ::testing::Test {
     m_ws = (m_dir / "ws").string();
     ASSERT_EQ(test::run_knowthy({"sample-archive", (m_dir / "a.zip").string(), "--tweets", "240"}).exit_code, 0);
     test::write_model(m_dir / "base.gguf");
-    test::write_text(m_dir / "answer.py", k_answer_py);
+    test::write_text(m_dir / "answer.py", test::k_scripted_answer_py);
     ASSERT_EQ(kt({"init"}).exit_code, 0);
     configure("", "");
     ASSERT_EQ(kt({"ingest", (m_dir / "a.zip").string()}).exit_code, 0);

@@ -21,19 +21,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-// The critique names a claim the draft gets wrong, so the pairs are not near-identical.
-const char* k_answer_py = R"(import sys, re, json
-text = sys.stdin.read()
-ids = re.findall(r'^\[(\d+)\]', text, re.M)
-critique = text.count('### assistant:') > 1
-claim = "Ada likes strong coffee in the morning." if critique else "Ada drinks green tea all day, it seems."
-ans = {"notes_markdown": "Ada writes about " + ("coffee and running" if critique else "tea and walking, maybe"),
-       "knowledge_candidates": [{"category": "preference", "claim": claim, "evidence_tweet_ids": ids[:2], "confidence": 0.7}],
-       "training_examples": [{"prompt": "What do you drink?", "response": "Coffee, strong." if critique else "Tea.", "evidence_tweet_ids": ids[:1]}],
-       "rubric_scores": {"grounding": 4, "specificity": 3, "source_distinction": 4, "coverage": 3}}
-print(json.dumps(ans))
-)";
-
 // A trainer: checks its inputs, logs, and does what its first argument says.
 const char* k_trainer_py = R"(import sys, os, json, shutil, time
 mode, base, dpo, heldout, sft, out, manifest = sys.argv[1:8]
@@ -64,7 +51,7 @@ class TrainE2E : public ::testing::Test {
     m_ws = (m_dir / "my ws").string();
     ASSERT_EQ(test::run_knowthy({"sample-archive", (m_dir / "a.zip").string(), "--tweets", "120"}).exit_code, 0);
     test::write_model(m_dir / "base model.gguf");
-    test::write_text(m_dir / "answer.py", k_answer_py);
+    test::write_text(m_dir / "answer.py", test::k_scripted_answer_py);
     test::write_text(m_dir / "trainer.py", k_trainer_py);
     ASSERT_EQ(kt({"init"}).exit_code, 0);
     configure("");

@@ -158,6 +158,18 @@ long env_number(const char* name, long fallback) {
 std::uint64_t model_seed() { return static_cast<std::uint64_t>(env_number("KNOWTHY_TEST_MODEL_SEED", 1)); }
 int engine_threads() { return static_cast<int>(env_number("KNOWTHY_TEST_THREADS", 1)); }
 
+const char* const k_scripted_answer_py = R"(import sys, re, json
+text = sys.stdin.read()
+ids = re.findall(r'^\[(\d+)\]', text, re.M)
+critique = text.count('### assistant:') > 1
+claim = "Ada likes strong coffee in the morning." if critique else "Ada drinks green tea all day, it seems."
+ans = {"notes_markdown": "Ada writes about " + ("coffee and running" if critique else "tea and walking, maybe"),
+       "knowledge_candidates": [{"category": "preference", "claim": claim, "evidence_tweet_ids": ids[:2], "confidence": 0.7}],
+       "training_examples": [{"prompt": "What do you drink?", "response": "Coffee, strong." if critique else "Tea.", "evidence_tweet_ids": ids[:1]}],
+       "rubric_scores": {"grounding": 4, "specificity": 3, "source_distinction": 4, "coverage": 3}}
+print(json.dumps(ans))
+)";
+
 void write_lora(const fs::path& path) {
   gguf_context* g = gguf_init_empty();
   gguf_set_val_str(g, "general.type", "adapter");

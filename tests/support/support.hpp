@@ -82,6 +82,11 @@ int engine_threads();
 // Writes the sample model of model_seed() to `path` (what `knowthy sample-model --seed` writes).
 void write_model(const std::filesystem::path& path);
 // "--seed N" for `knowthy sample-model`, and "threads = N" for a [model] section.
+// A command backend's answer script (python3, reads the conversation on stdin) that gives every
+// batch valid JSON citing its first tweets; the critique names a claim the draft gets wrong, so
+// chosen and rejected differ the same way in every pair (datasets that do not depend on a model).
+extern const char* const k_scripted_answer_py;
+
 // A LoRA adapter for the sample model (64 wide): rank 4 on blk.0.attn_q.weight, as
 // convert_lora_to_gguf.py lays it out (A: [in, rank], B: [rank, out]).
 void write_lora(const std::filesystem::path& path);
