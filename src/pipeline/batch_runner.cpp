@@ -258,6 +258,10 @@ Result<RunSummary> BatchRunner::run() {
   for (;;) {
     while (!stopping && !exhausted && static_cast<int>(active.size()) < parallel &&
            (m_opt.max_batches <= 0 || claimed < m_opt.max_batches)) {
+      if (m_opt.claim_until && m_clock.now() >= *m_opt.claim_until) {
+        sum.out_of_time = true;
+        break;
+      }
       auto c = m_queue.claim(m_opt.restrict_to_only ? &m_opt.only : nullptr, &m_released);
       if (!c) {
         release_active("the run stopped on an error");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ namespace knowthy::pipeline {
 struct RunnerOptions {
   std::string account;  // the archive's username, for the prompts
   int max_batches = 0;  // batches to claim; 0: until the queue is empty
+  // No batch is claimed after this (by the runner's clock); those in flight finish. Unset: none.
+  std::optional<std::chrono::steady_clock::time_point> claim_until;
   AnswerBounds bounds;
   int max_tokens = 0;  // per pass; 0: the batch schema's worst case, so a constrained answer closes
   double temperature = 0.0;
@@ -55,6 +58,7 @@ struct RunSummary {
   double seconds = 0;
   double model_seconds = 0;  // inside backend.generate()
   bool stopped = false;      // stop_after_failures was reached
+  bool out_of_time = false;  // claim_until came before the queue or max_batches ran out
   std::string stop_reason;
   std::vector<BatchOutcome> batches;
 };

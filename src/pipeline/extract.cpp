@@ -97,6 +97,7 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   RunnerOptions opt;
   opt.account = *account;
   opt.max_batches = req.max_batches;
+  if (req.time_budget.count() > 0) opt.claim_until = clock.now() + req.time_budget;
   opt.bounds = cfg.extract.bounds;
   opt.max_tokens = cfg.extract.max_tokens;
   opt.temperature = cfg.extract.temperature;

@@ -2,6 +2,7 @@
 // The extract step of the loop, as `knowthy extract`, `knowthy run` and (later) `tick` run it:
 // recover what a crashed run left, queue redos and retries, load the model only when there is
 // work, run the batches and record the run.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,10 +18,11 @@
 namespace knowthy::pipeline {
 
 struct ExtractRequest {
-  std::string command = "extract";   // recorded in the runs table
-  int max_batches = 0;               // 0: until the queue is empty
-  std::vector<std::int64_t> redo{};  // done batches to do again (only these run)
-  bool retry_failed = false;         // failed batches go back to pending (only these run)
+  std::string command = "extract";           // recorded in the runs table
+  int max_batches = 0;                       // 0: until the queue is empty
+  std::chrono::milliseconds time_budget{0};  // no batch starts after this long; 0: no limit
+  std::vector<std::int64_t> redo{};          // done batches to do again (only these run)
+  bool retry_failed = false;                 // failed batches go back to pending (only these run)
 };
 
 struct ExtractResult {

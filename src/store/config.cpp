@@ -44,6 +44,8 @@ const std::vector<ConfigKey>& config_keys() {
               "Retweets are other people's words; by default they are not given to the model."),
       number("extract", "batches_per_tick", KT_REF(extract.batches_per_tick), 1, 1000000,
              "Batches one `knowthy extract` (and one scheduler tick) processes; `knowthy run` does them all."),
+      number("extract", "minutes_per_tick", KT_REF(extract.minutes_per_tick), 0.01, 10080,
+             "A tick starts no batch after this long (the batches running then finish)."),
       number("extract", "max_tokens", KT_REF(extract.max_tokens), 0, 1 << 20,
              "Most tokens the model may write per pass (draft, then critique). 0: the worst case of the\n"
              "answer bounds below, so that an answer constrained by the JSON schema always closes. A value\n"
@@ -180,6 +182,9 @@ const std::vector<ConfigKey>& config_keys() {
               "-- command: your own evaluation --"),
       setting("eval", "shell", KT_REF(eval.shell), "Run command[0] with /bin/sh -c instead."),
 
+      setting("promote", "automatic", KT_REF(promote.automatic),
+              "`knowthy tick` promotes a candidate that passed its evaluation (newer than the active\n"
+              "model); false leaves promotion to `knowthy promote`."),
       setting("promote", "command", KT_REF(promote.command),
               "Run when a candidate is promoted or rolled back, before it becomes active (e.g. to load it\n"
               "into Ollama or restart a llama-server); an argument vector with {candidate_path} (the GGUF\n"

@@ -35,13 +35,14 @@ struct Config {
   struct Extract {
     int batch_size = 40;
     bool include_retweets = false;
-    int batches_per_tick = 4;     // `extract` without --batches
-    int max_tokens = 0;           // per pass; 0: the answer schema's worst case (an answer always closes)
-    double temperature = 0.0;     // 0: greedy, reproducible; retries sample at 0.7
-    int retries = 2;              // unparseable answers: new attempts of the pass
-    int retry_backoff_ms = 2000;  // the first wait after a model error, doubled each time
-    int stop_after_failures = 3;  // consecutive failed batches that stop a run
-    AnswerBounds bounds;          // of each answer (both passes)
+    int batches_per_tick = 4;      // `extract` without --batches
+    double minutes_per_tick = 30;  // a tick starts no batch after this long
+    int max_tokens = 0;            // per pass; 0: the answer schema's worst case (an answer always closes)
+    double temperature = 0.0;      // 0: greedy, reproducible; retries sample at 0.7
+    int retries = 2;               // unparseable answers: new attempts of the pass
+    int retry_backoff_ms = 2000;   // the first wait after a model error, doubled each time
+    int stop_after_failures = 3;   // consecutive failed batches that stop a run
+    AnswerBounds bounds;           // of each answer (both passes)
   } extract;
   struct Consolidate {
     double similarity = 0.6;  // token-set (Jaccard) similarity at which two claims are one entry
@@ -102,6 +103,7 @@ struct Config {
     int threads = 0;
   } eval;
   struct Promote {
+    bool automatic = true;             // tick promotes a candidate that passed
     std::vector<std::string> command;  // argv; {candidate_path} {previous_path} are replaced
     bool shell = false;
     double timeout_minutes = 10;

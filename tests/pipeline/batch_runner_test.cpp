@@ -210,6 +210,29 @@ TEST_F(RunnerTest, EveryEligibleTweetLandsInExactlyOneBatchOldestFirst) {
   EXPECT_EQ(m_loads, 1);
 }
 
+TEST_F(RunnerTest, ATimeBudgetStopsClaimingAndLetsTheBatchInFlightFinish) {
+  for (int i = 0; i < 9; ++i) add({static_cast<std::uint64_t>(20 + i), "2024-01-0" + std::to_string(i + 1)});
+  // Each answer takes 40 s of the fake clock: a 60 s budget starts two batches of three, not three.
+  const auto answer = m_backend.answer;
+  m_backend.answer = [&, answer](const llm::ChatRequest& r) {
+    m_clock.t += std::chrono::seconds(20);  // a pass
+    return answer(r);
+  };
+  auto r = extract({.max_batches = 0, .time_budget = std::chrono::seconds(60)});
+  ASSERT_TRUE(r) << r.error().why;
+  EXPECT_EQ(r->summary.done, 2);
+  EXPECT_TRUE(r->summary.out_of_time);
+  EXPECT_FALSE(r->summary.stopped);
+  EXPECT_EQ(r->after.tweets_remaining, 3);
+  expect_consistent();
+  // The next run goes on where it stopped.
+  auto rest = extract({.max_batches = 0, .time_budget = std::chrono::seconds(60)});
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->summary.done, 1);
+  EXPECT_FALSE(rest->summary.out_of_time);
+  EXPECT_EQ(rest->after.tweets_remaining, 0);
+}
+
 TEST_F(RunnerTest, RetweetsCanBeIncluded) {
   m_cfg.extract.include_retweets = true;
   add({1, "2024-01-01", "retweet", "RT @bob: hi"});
