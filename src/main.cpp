@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::register_insights(app, g, run);
   cli::register_train(app, g, run);
   cli::register_eval(app, g, run);
+  cli::register_tick(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -34,23 +34,7 @@ Status insights(const GlobalOptions& g, const InsightsArgs& a) {
     wk = *w;
   }
   SystemProcessRunner runner;
-  std::unique_ptr<llm::ModelBackend> backend;
-  if (cfg->insights.model_summary) {
-    o.summarize = [&](const std::string& prompt) -> Result<std::string> {
-      if (!backend) {  // loaded only when there is something to summarize
-        auto b = llm::make_backend(cfg->model, runner);
-        if (!b) return std::unexpected(b.error());
-        backend = std::move(*b);
-      }
-      llm::ChatRequest rq;
-      rq.messages = {{"user", prompt}};
-      rq.options.max_tokens = 300;
-      util::SystemClock clock;
-      auto c = llm::generate_retrying(*backend, rq, clock, cfg->model.retries, cfg->extract.retry_backoff_ms);
-      if (!c) return std::unexpected(c.error());
-      return c->text;
-    };
-  }
+  if (cfg->insights.model_summary) o.summarize = knowledge::model_summarizer(*cfg, runner);
   auto r = knowledge::write_insights(*ws, wk, o);
   if (!r) return std::unexpected(r.error());
   if (a.json_out) {

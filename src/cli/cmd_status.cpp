@@ -5,6 +5,7 @@
 #include "knowledge/datasets.hpp"
 #include "pipeline/batch_queue.hpp"
 #include "pipeline/extract.hpp"
+#include "store/runs.hpp"
 #include "store/schema.hpp"
 #include "train/train.hpp"
 
@@ -67,6 +68,14 @@ FROM tweets WHERE deleted = 0)sql");
   if (!cands) return std::unexpected(cands.error());
   j["candidates"] = nlohmann::json::array();
   for (const auto& cand : *cands) j["candidates"].push_back(train::candidate_json(cand));
+  auto tick = store::last_run(db, "tick");
+  if (!tick) return std::unexpected(tick.error());
+  j["last_tick"] = nullptr;
+  if (*tick)
+    j["last_tick"] = {{"started_at", (*tick)->started_at},
+                      {"finished_at", (*tick)->finished_at},
+                      {"status", (*tick)->status},
+                      {"message", (*tick)->message}};
   return j;
 }
 
@@ -117,6 +126,10 @@ void register_status(CLI::App& app, const GlobalOptions& g, Runner& run) {
                   cands[i]["state"].get<std::string>();
         std::printf("models     %zu candidate(s): %s%s\n", cands.size(), cands.size() > 3 ? "..., " : "", line.c_str());
       }
+      if (const auto& lt = (*j)["last_tick"]; !lt.is_null())
+        std::printf("last tick  %s: %s%s%s\n", lt["started_at"].get<std::string>().c_str(),
+                    lt["status"].get<std::string>().c_str(), lt["message"].get<std::string>().empty() ? "" : ": ",
+                    lt["message"].get<std::string>().c_str());
       return {};
     };
   });

@@ -45,6 +45,7 @@ void register_insights(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_train(CLI::App& app, const GlobalOptions& g,
                     Runner& run);  // train, models, promote, rollback, train-child
 void register_eval(CLI::App& app, const GlobalOptions& g, Runner& run);  // eval, eval-child
+void register_tick(CLI::App& app, const GlobalOptions& g, Runner& run);  // one pass of the loop
 
 // Opens (creating on first use) the workspace the global options name.
 Result<store::Workspace> open_workspace(const GlobalOptions& g);

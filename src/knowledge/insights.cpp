@@ -1,5 +1,7 @@
 #include "knowledge/insights.hpp"
 
+#include "llm/factory.hpp"
+
 #include <fmt/format.h>
 
 #include <ctime>
@@ -225,6 +227,26 @@ Result<InsightsResult> write_insights(store::Workspace& ws, const IsoWeek& wk, c
   if (auto s = util::make_private_dir(dir); !s) return std::unexpected(s.error());
   if (auto s = util::write_file_atomic(path, *md); !s) return std::unexpected(s.error());
   return InsightsResult{path.string(), true};
+}
+
+std::function<Result<std::string>(const std::string& prompt)> model_summarizer(const store::Config& cfg,
+                                                                               ProcessRunner& runner) {
+  auto backend = std::make_shared<std::unique_ptr<llm::ModelBackend>>();
+  return [backend, model = cfg.model, retries = cfg.model.retries, backoff = cfg.extract.retry_backoff_ms,
+          &runner](const std::string& prompt) -> Result<std::string> {
+    if (!*backend) {  // loaded only when there is something to summarize
+      auto b = llm::make_backend(model, runner);
+      if (!b) return std::unexpected(b.error());
+      *backend = std::move(*b);
+    }
+    llm::ChatRequest rq;
+    rq.messages = {{"user", prompt}};
+    rq.options.max_tokens = 300;
+    util::SystemClock clock;
+    auto c = llm::generate_retrying(**backend, rq, clock, retries, backoff);
+    if (!c) return std::unexpected(c.error());
+    return c->text;
+  };
 }
 
 }  // namespace knowthy::knowledge

@@ -9,6 +9,7 @@
 
 #include "store/config.hpp"
 #include "store/workspace.hpp"
+#include "util/process.hpp"
 
 namespace knowthy::knowledge {
 
@@ -35,6 +36,11 @@ struct InsightsResult {
   std::string path;
   bool written = false;  // false: the report existed and was kept
 };
+
+// The summary paragraph's writer for [insights] model_summary: the model of `model` (loaded on
+// first use, released with the function), with its retries.
+std::function<Result<std::string>(const std::string& prompt)> model_summarizer(const store::Config& cfg,
+                                                                               ProcessRunner& runner);
 
 // The report's text (for tests and --print).
 Result<std::string> render_insights(store::Workspace& ws, const IsoWeek& week, const InsightsOptions& options);

@@ -221,6 +221,20 @@ CREATE TABLE promotions (
   rolled_back_at TEXT
 );
 )sql",
+    // 6: the loop. A tick is a `runs` row (command 'tick'); each of its steps is a row here, with
+    // how it ended (ok, skipped, failed) and why.
+    R"sql(
+CREATE TABLE run_steps (
+  run_id      INTEGER NOT NULL REFERENCES runs(id),
+  idx         INTEGER NOT NULL,
+  step        TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('ok','skipped','failed')),
+  detail      TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  seconds     REAL NOT NULL,
+  PRIMARY KEY (run_id, idx)
+);
+)sql",
 };
 
 }  // namespace
