@@ -15,12 +15,6 @@
 namespace knowthy::cli {
 namespace {
 
-std::filesystem::path self_exe() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path("knowthy") : p;
-}
-
 std::string metric_line(const nlohmann::ordered_json& m) {
   std::string out;
   if (m.contains("heldout_chosen_logprob")) {
@@ -97,20 +91,7 @@ void register_eval(CLI::App& app, const GlobalOptions& g, Runner& run) {
     run = [&g, o] { return eval_cmd(g, o->candidate > 0 ? std::optional(o->candidate) : std::nullopt, o->json); };
   });
 
-  // The built-in evaluation re-executes knowthy as this hidden command, so that llama.cpp runs in
-  // a process of its own.
-  auto* child = app.add_subcommand("eval-child", "");
-  child->group("");
-  auto request = std::make_shared<std::string>();
-  child->add_option("REQUEST", *request, "request.json")->required();
-  child->callback([&run, request] {
-    run = [request]() -> Status {
-      const int rc = eval::run_score_child(*request);
-      std::fflush(stdout);
-      if (rc != 0) ::_exit(rc);
-      return {};
-    };
-  });
+  register_child(app, run, "eval-child", "REQUEST", [](const std::string& r) { return eval::run_score_child(r); });
 }
 
 }  // namespace knowthy::cli

@@ -10,12 +10,6 @@
 namespace knowthy::cli {
 namespace {
 
-std::filesystem::path self_exe() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path("knowthy") : p;
-}
-
 Status tick_cmd(const GlobalOptions& g, bool json_out) {
   auto ws = open_workspace(g);
   if (!ws) return std::unexpected(ws.error());

@@ -17,12 +17,6 @@
 namespace knowthy::cli {
 namespace {
 
-std::filesystem::path self_exe() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path("knowthy") : p;
-}
-
 Status train_cmd(const GlobalOptions& g, bool force, bool no_datasets, bool json_out) {
   auto ws = open_workspace(g);
   if (!ws) return std::unexpected(ws.error());
@@ -179,20 +173,8 @@ void register_train(CLI::App& app, const GlobalOptions& g, Runner& run) {
   });
   roll->callback([&run, rj, move] { run = [rj, move] { return move(false, std::nullopt, *rj); }; });
 
-  // The built-in trainer re-executes knowthy as this hidden command, so that llama.cpp runs in a
-  // process of its own.
-  auto* child = app.add_subcommand("train-child", "");
-  child->group("");
-  auto dir = std::make_shared<std::string>();
-  child->add_option("DIR", *dir, "candidate folder")->required();
-  child->callback([&run, dir] {
-    run = [dir]() -> Status {
-      const int rc = train::run_llama_opt_child(*dir);
-      std::fflush(stdout);
-      if (rc != 0) ::_exit(rc);  // the child already printed why
-      return {};
-    };
-  });
+  register_child(app, run, "train-child", "DIR",
+                 [](const std::string& dir) { return train::run_llama_opt_child(dir); });
 }
 
 }  // namespace knowthy::cli

@@ -3,6 +3,7 @@
 // that was chosen. A command returns Status; main prints the error and maps it to an exit code.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -46,6 +47,14 @@ void register_train(CLI::App& app, const GlobalOptions& g,
                     Runner& run);  // train, models, promote, rollback, train-child
 void register_eval(CLI::App& app, const GlobalOptions& g, Runner& run);  // eval, eval-child
 void register_tick(CLI::App& app, const GlobalOptions& g, Runner& run);  // one pass of the loop
+
+// knowthy itself (/proc/self/exe): the built-in trainer's and evaluator's child processes.
+std::filesystem::path self_exe();
+
+// A hidden command by which knowthy re-executes itself, so that llama.cpp runs in a process of
+// its own: `name ARG` calls `child(ARG)` and exits with its code (the child printed why).
+void register_child(CLI::App& app, Runner& run, const std::string& name, const std::string& arg,
+                    std::function<int(const std::string&)> child);
 
 // Opens (creating on first use) the workspace the global options name.
 Result<store::Workspace> open_workspace(const GlobalOptions& g);

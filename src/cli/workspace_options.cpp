@@ -1,3 +1,7 @@
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "cli/commands.hpp"
 
 namespace knowthy::cli {
@@ -25,6 +29,28 @@ void ModelOverrides::apply(store::Config::Model& m) const {
   }
   if (!endpoint.empty()) m.endpoints = {endpoint};
   if (!model_name.empty()) m.model_name = model_name;
+}
+
+std::filesystem::path self_exe() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("knowthy") : p;
+}
+
+void register_child(CLI::App& app, Runner& run, const std::string& name, const std::string& arg,
+                    std::function<int(const std::string&)> child) {
+  auto* cmd = app.add_subcommand(name, "");
+  cmd->group("");
+  auto value = std::make_shared<std::string>();
+  cmd->add_option(arg, *value, arg)->required();
+  cmd->callback([&run, value, child] {
+    run = [value, child]() -> Status {
+      const int rc = child(*value);
+      std::fflush(stdout);
+      if (rc != 0) ::_exit(rc);
+      return {};
+    };
+  });
 }
 
 Result<store::Workspace> open_workspace(const GlobalOptions& g) {

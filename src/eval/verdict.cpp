@@ -41,7 +41,16 @@ namespace {
 
 ojson interval_json(const Interval& i) { return ojson::array({i.lo, i.hi}); }
 
-double per_token(double logprob, double tokens) { return tokens > 0 ? logprob / tokens : 0.0; }
+// Log-likelihood per token over the items drawn: a ratio of sums, so long answers weigh more.
+template <class Get>
+double per_token(std::span<const size_t> idx, Get&& score) {
+  double lp = 0, tok = 0;
+  for (size_t i : idx) {
+    const ItemScore& s = score(i);
+    lp += s.logprob, tok += s.tokens;
+  }
+  return tok > 0 ? lp / tok : 0.0;
+}
 
 // The DPO implicit reward margin of a pair (beta 1, the active model as reference).
 double margin(const PairScores& p) {
@@ -68,14 +77,11 @@ Verdict judge(const std::vector<PairScores>& pairs, const std::vector<TextScores
   const size_t n = pairs.size();
   const int B = t.bootstrap_samples;
 
-  // Held-out chosen answers: log-likelihood per token (a ratio of sums over the pairs drawn).
+  // Held-out chosen answers: log-likelihood per token.
   const auto chosen = [&](std::span<const size_t> idx, bool candidate) {
-    double lp = 0, tok = 0;
-    for (size_t i : idx) {
-      const ItemScore& s = candidate ? pairs[i].chosen_candidate : pairs[i].chosen_active;
-      lp += s.logprob, tok += s.tokens;
-    }
-    return per_token(lp, tok);
+    return per_token(idx, [&](size_t i) -> const ItemScore& {
+      return candidate ? pairs[i].chosen_candidate : pairs[i].chosen_active;
+    });
   };
   std::vector<size_t> all(n);
   for (size_t i = 0; i < n; ++i) all[i] = i;
@@ -136,12 +142,8 @@ Verdict judge(const std::vector<PairScores>& pairs, const std::vector<TextScores
     v.reasons.push_back("no held-out tweets to check regression on (the held-out batches hold none of your own words)");
   } else {
     const auto ll = [&](std::span<const size_t> idx, bool candidate) {
-      double lp = 0, tok = 0;
-      for (size_t i : idx) {
-        const ItemScore& s = candidate ? tweets[i].candidate : tweets[i].active;
-        lp += s.logprob, tok += s.tokens;
-      }
-      return per_token(lp, tok);
+      return per_token(
+          idx, [&](size_t i) -> const ItemScore& { return candidate ? tweets[i].candidate : tweets[i].active; });
     };
     // Relative: (active - candidate) / |active|; positive is worse.
     const auto regression = [&](std::span<const size_t> idx) {
