@@ -2,12 +2,12 @@
 # The main job end to end on the embedded defaults: a synthetic archive made by knowthy itself,
 # imported into a fresh private workspace outside the clone, the embedded engine checked with
 # knowthy's own tiny model (its answers are nonsense, but valid JSON under each batch's grammar),
-# then every tweet read in batches (draft, then critique), the workspace's status and a
-# consistency check; then the profile, the datasets, the health report and this week's insights;
-# then a forced `train` with the built-in llama-opt trainer on the sample model (a candidate that
-# awaits evaluation, with its training and held-out loss in models/cand_0001/metrics.json), its
-# evaluation against the base model, and its promotion when it passed.
-# Every step must succeed: nothing here is allowed to fail quietly.
+# then the loop itself, `knowthy tick`: the first tick reads every tweet in batches (draft, then
+# critique), consolidates the profile, builds the datasets, checks health, opens the train gate
+# (the built-in llama-opt trainer on the sample model), evaluates the candidate against the sample
+# model and promotes it when it passed, and writes last week's insights report. A forced train
+# follows when the gate stayed closed, then a second tick (nothing new to read; it evaluates a
+# forced candidate). Every step must succeed: nothing here is allowed to fail quietly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh release >/dev/null
@@ -23,21 +23,21 @@ start=$(date +%s)
 { cat scripts/demo.toml; echo "path = \"$demo/model.gguf\""; } >"$demo/workspace/knowthy.toml"
 ./build/knowthy --workspace "$demo/workspace" ingest "$demo/archive.zip"
 ./build/knowthy --workspace "$demo/workspace" model check
-./build/knowthy --workspace "$demo/workspace" run
-./build/knowthy --workspace "$demo/workspace" status
-./build/knowthy --workspace "$demo/workspace" verify
-./build/knowthy --workspace "$demo/workspace" consolidate
-./build/knowthy --workspace "$demo/workspace" datasets
-./build/knowthy --workspace "$demo/workspace" health
-./build/knowthy --workspace "$demo/workspace" insights --week "$(date -u +%G-W%V)"
-./build/knowthy --workspace "$demo/workspace" train --force
-# The verdict, then a promotion only when the candidate passed (a random model may well fail).
-./build/knowthy --workspace "$demo/workspace" eval
-if ./build/knowthy --workspace "$demo/workspace" models --json | grep -q '"state":"passed"'; then
-  ./build/knowthy --workspace "$demo/workspace" promote
-else
-  echo "not promoted: the candidate failed its evaluation (models/cand_0001/eval.md says why)"
+./build/knowthy --workspace "$demo/workspace" tick
+# A forced train when the first tick's gate stayed closed (too few batches for [train] min_new_batches).
+if ! ./build/knowthy --workspace "$demo/workspace" models --json | grep -q '"name":"cand_'; then
+  ./build/knowthy --workspace "$demo/workspace" train --force
 fi
+./build/knowthy --workspace "$demo/workspace" tick
+./build/knowthy --workspace "$demo/workspace" verify
+./build/knowthy --workspace "$demo/workspace" status
 ./build/knowthy --workspace "$demo/workspace" models
-echo "artifacts: $demo/workspace/{runs,profile,datasets,insights,models}/ and health.json"
+w="$demo/workspace"
+echo "outputs:"
+echo "  profile     $w/profile/profile.md (every claim links its tweets)"
+echo "  datasets    $w/datasets/{dpo,sft}.{train,heldout}.jsonl"
+echo "  health      $w/health.json"
+echo "  insights    $(ls "$w"/insights/*.md | tr '\n' ' ')"
+echo "  candidate   $w/models/cand_0001/ (manifest.json, metrics.json, eval.md)"
+echo "  batches     $w/runs/batch_NNNNNN/ (the raw draft and critique, batch.json)"
 echo "demo: $(($(date +%s) - start)) s after the build"

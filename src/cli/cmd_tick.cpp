@@ -25,7 +25,8 @@ Status tick_cmd(const GlobalOptions& g, bool json_out) {
                             .clock = clock,
                             .now = static_cast<std::int64_t>(std::time(nullptr)),
                             .self_exe = self_exe(),
-                            .knowthy_version = KNOWTHY_VERSION};
+                            .knowthy_version = KNOWTHY_VERSION,
+                            .progress = !json_out};
   auto rep = schedule::run_tick(ctx);
   if (!rep) return std::unexpected(rep.error());
   if (json_out) {

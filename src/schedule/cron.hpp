@@ -1,9 +1,9 @@
 #pragma once
 // A standard 5-field cron expression (minute hour day-of-month month day-of-week): `*`, lists,
 // ranges, steps, month and day names (jan..dec, sun..sat; 0 and 7 are Sunday). As in Vixie cron,
-// when both day fields are restricted (neither starts with `*`) a day matches either. Due times are found on the wall clock
-// of the configured zone (the machine's local time with its DST, or UTC): a time inside a DST
-// gap runs just after the clocks jump; a time in the repeated hour of a fall-back runs once.
+// when both day fields are restricted (neither starts with `*`) a day matches either. Due times are found on the wall
+// clock of the configured zone (the machine's local time with its DST, or UTC): a time inside a DST gap runs just after
+// the clocks jump; a time in the repeated hour of a fall-back runs once.
 #include <bitset>
 #include <cstdint>
 #include <string>

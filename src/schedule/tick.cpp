@@ -16,6 +16,7 @@
 #include "store/runs.hpp"
 #include "train/promote.hpp"
 #include "train/train.hpp"
+#include "util/progress.hpp"
 #include "util/text.hpp"
 
 namespace knowthy::schedule {
@@ -88,7 +89,18 @@ Result<Outcome> extract_step(LoopContext& c) {
   req.max_batches = cfg.extract.batches_per_tick;
   req.time_budget = std::chrono::milliseconds(static_cast<long long>(cfg.extract.minutes_per_tick * 60000));
   pipeline::BackendFactory factory = [&]() { return llm::make_backend(cfg.model, c.runner); };
-  auto r = pipeline::run_extract(c.ws, cfg, factory, c.clock, req);
+  std::optional<util::Progress> bar;
+  pipeline::RunnerEvents ev;
+  if (c.progress) {
+    ev.on_start = [&](std::int64_t batches) {
+      bar.emplace("extract", static_cast<std::uint64_t>(std::max<std::int64_t>(1, batches)), "batches");
+    };
+    ev.on_batch = [&](const pipeline::BatchOutcome&, const pipeline::RunSummary& s) {
+      if (bar) bar->update(static_cast<std::uint64_t>(s.done + s.failed + s.released));
+    };
+  }
+  auto r = pipeline::run_extract(c.ws, cfg, factory, c.clock, req, ev);
+  if (bar) bar->finish();
   if (!r) return std::unexpected(r.error());
   if (r->nothing_to_do) return skipped("every tweet is in a done or failed batch");
   const auto& s = r->summary;

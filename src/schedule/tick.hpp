@@ -46,6 +46,7 @@ struct LoopContext {
   std::int64_t now = 0;            // wall clock, seconds since the epoch (the insights' week)
   std::filesystem::path self_exe;  // knowthy itself: the trainer's and evaluator's child processes
   std::string knowthy_version;
+  bool progress = false;  // the extract step's bar on a terminal
 };
 
 // Runs every step; fails only when the tick cannot be recorded at all.
