@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::register_train(app, g, run);
   cli::register_eval(app, g, run);
   cli::register_tick(app, g, run);
+  cli::register_schedule(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -47,6 +47,7 @@ void register_train(CLI::App& app, const GlobalOptions& g,
                     Runner& run);  // train, models, promote, rollback, train-child
 void register_eval(CLI::App& app, const GlobalOptions& g, Runner& run);  // eval, eval-child
 void register_tick(CLI::App& app, const GlobalOptions& g, Runner& run);  // one pass of the loop
+void register_schedule(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 // knowthy itself (/proc/self/exe): the built-in trainer's and evaluator's child processes.
 std::filesystem::path self_exe();

@@ -189,4 +189,46 @@ std::int64_t CronExpr::next_after(std::int64_t after, Zone zone) const {
   return -1;
 }
 
+namespace {
+
+// A field as systemd writes it: `*`, or its values as a comma list (two digits where systemd pads).
+template <size_t N>
+std::string calendar_list(const std::bitset<N>& set, int lo, int hi, bool pad) {
+  bool all = true;
+  for (int v = lo; v <= hi; ++v) all = all && set.test(static_cast<size_t>(v));
+  if (all) return "*";
+  std::string out;
+  for (int v = lo; v <= hi; ++v)
+    if (set.test(static_cast<size_t>(v))) {
+      if (!out.empty()) out += ',';
+      out += pad ? fmt::format("{:02}", v) : std::to_string(v);
+    }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> CronExpr::on_calendar(Zone zone) const {
+  static const std::array<const char*, 7> k_names{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  std::string weekdays;
+  for (size_t d = 0; d < 7; ++d)
+    if (m_weekdays.test(d)) {
+      if (!weekdays.empty()) weekdays += ',';
+      weekdays += k_names[d];
+    }
+  const std::string months = calendar_list(m_months, 1, 12, true), days = calendar_list(m_days, 1, 31, true);
+  const std::string time =
+      fmt::format("{}:{}:00", calendar_list(m_hours, 0, 23, true), calendar_list(m_minutes, 0, 59, true));
+  const auto line = [&](const std::string& dow, const std::string& dom) {
+    return fmt::format("{}{}*-{}-{} {}{}", dow, dow.empty() ? "" : " ", months, dom, time,
+                       zone == Zone::utc ? " UTC" : "");
+  };
+  const bool every_weekday = m_weekdays.all();
+  if (m_days_star || m_weekdays_star) {
+    // One line: both must hold (one of them matches every day).
+    return {line(every_weekday ? "" : weekdays, days)};
+  }
+  return {line("", days), line(weekdays, "*")};  // either day
+}
+
 }  // namespace knowthy::schedule

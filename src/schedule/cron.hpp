@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -28,6 +29,10 @@ class CronExpr {
   bool matches(int month, int day, int weekday, int hour, int minute) const;
 
   const std::string& text() const { return m_text; }
+
+  // The same times as systemd OnCalendar= lines (a timer fires on any of them): one line, or two
+  // when both day fields are restricted (the day-of-month line and the day-of-week line).
+  std::vector<std::string> on_calendar(Zone zone) const;
 
  private:
   std::string m_text;

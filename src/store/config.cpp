@@ -101,6 +101,19 @@ const std::vector<ConfigKey>& config_keys() {
              "Free disk space in the workspace's filesystem that warns and that fails (MiB)."),
       number("health", "disk_fail_mb", KT_REF(health.disk_fail_mb), 0, 1 << 30),
 
+      setting("schedule", "cron", KT_REF(schedule.cron),
+              "When the loop ticks: a 5-field cron expression (minute hour day-of-month month day-of-week;\n"
+              "lists, ranges, steps, month and day names). `knowthy schedule install` turns it into a\n"
+              "systemd timer; `knowthy schedule show` also prints a crontab line."),
+      ConfigKey{"schedule",
+                "zone",
+                KT_REF(schedule.zone),
+                0,
+                0,
+                {"local", "utc"},
+                "The cron expression's clock: \"local\" (the machine's time zone, DST included) or \"utc\".",
+                {}},
+
       setting("insights", "model_summary", KT_REF(insights.model_summary),
               "Have the model write a short summary paragraph of the week's new claims into the report."),
 

@@ -63,6 +63,10 @@ struct Config {
     int tick_warn_hours = 12;   // no successful tick for this long
     int disk_warn_mb = 2048, disk_fail_mb = 256;
   } health;
+  struct Schedule {
+    std::string cron = "15 */4 * * *";  // when the loop ticks (daemon, systemd timer, crontab line)
+    std::string zone = "local";         // local (the machine's time zone, DST included) | utc
+  } schedule;
   struct Insights {
     bool model_summary = false;  // the model writes a summary paragraph of the week's new claims
   } insights;

@@ -120,3 +120,23 @@ TEST(Cron, LocalTimeFollowsTheZoneAcrossBothDstChanges) {
 
 }  // namespace
 }  // namespace knowthy::schedule
+
+namespace knowthy::schedule {
+namespace {
+
+TEST(Cron, OnCalendarLinesSayTheSameTimes) {
+  EXPECT_EQ(cron("15 */4 * * *").on_calendar(Zone::local), std::vector<std::string>{"*-*-* 00,04,08,12,16,20:15:00"});
+  EXPECT_EQ(cron("0 9 * jan,jul mon-fri").on_calendar(Zone::utc),
+            std::vector<std::string>{"Mon,Tue,Wed,Thu,Fri *-01,07-* 09:00:00 UTC"});
+  // Both day fields restricted: either day, so two lines (a timer fires on any of them).
+  EXPECT_EQ(cron("30 6 13 * fri").on_calendar(Zone::local),
+            (std::vector<std::string>{"*-*-13 06:30:00", "Fri *-*-* 06:30:00"}));
+  // systemd itself accepts them, where it is installed.
+  if (std::system("command -v systemd-analyze >/dev/null 2>&1") != 0) GTEST_SKIP() << "no systemd-analyze here";
+  for (const char* c : {"15 */4 * * *", "0 9 * jan,jul mon-fri", "30 6 13 * fri", "*/7 1-3 1,15 * *"})
+    for (const auto& line : cron(c).on_calendar(Zone::utc))
+      EXPECT_EQ(std::system(("systemd-analyze calendar '" + line + "' >/dev/null 2>&1").c_str()), 0) << line;
+}
+
+}  // namespace
+}  // namespace knowthy::schedule
