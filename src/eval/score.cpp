@@ -41,21 +41,6 @@ struct Tokenized {
   bool truncated = false;
 };
 
-size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
-  size_t i = 0;
-  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
-  return i;
-}
-
-// log softmax(logits)[token], with the sum in double: a completion sums hundreds of these.
-double log_prob_at(const float* logits, int n_vocab, llama_token token) {
-  float mx = logits[0];
-  for (int v = 1; v < n_vocab; ++v) mx = std::max(mx, logits[v]);
-  double sum = 0;
-  for (int v = 0; v < n_vocab; ++v) sum += std::exp(logits[v] - mx);
-  return static_cast<double>(logits[token] - mx) - std::log(sum);
-}
-
 Result<std::vector<Tokenized>> tokenize_items(const llama_model* model, std::span<const ScoreItem> items,
                                               const std::string& chat_template) {
   const llama_vocab* vocab = llama_model_get_vocab(model);
@@ -89,7 +74,7 @@ Result<std::vector<Tokenized>> tokenize_items(const llama_model* model, std::spa
     }
     // The completion is what follows the prompt's own tokens; the first token of a sequence has
     // nothing before it to be predicted from.
-    t.first = std::max<size_t>(1, common_prefix(prefix, t.toks));
+    t.first = std::max<size_t>(1, llm::common_prefix(prefix, t.toks));
     out.push_back(std::move(t));
   }
   return out;
@@ -171,7 +156,7 @@ Result<ScoreRun> score_items(const ModelRef& ref, std::span<const ScoreItem> ite
   constexpr size_t k_min_share = 32;
   std::vector<size_t> share(seqs.size(), 0);
   for (size_t i = 1; i < seqs.size(); ++i) {
-    const size_t s = std::min(common_prefix(seqs[i - 1].toks, seqs[i].toks), seqs[i].first - 1);
+    const size_t s = std::min(llm::common_prefix(seqs[i - 1].toks, seqs[i].toks), seqs[i].first - 1);
     if (s >= k_min_share) share[i] = s;
   }
   for (const auto& t : seqs) run.tokens_text += t.toks.size();
@@ -220,7 +205,7 @@ Result<ScoreRun> score_items(const ModelRef& ref, std::span<const ScoreItem> ite
         if (!b->logits[r]) continue;
         const Want& w = wants[static_cast<size_t>(row++)];
         const float* logits = llama_get_logits_ith(ctx->get(), r);
-        run.items[w.item].logprob += log_prob_at(logits, n_vocab, seqs[w.item].toks[w.pos + 1]);
+        run.items[w.item].logprob += llm::token_logprob(logits, n_vocab, seqs[w.item].toks[w.pos + 1]);
         run.items[w.item].tokens += 1;
       }
       if (progress) progress(item, seqs.size());

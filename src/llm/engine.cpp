@@ -4,6 +4,8 @@
 #include <common.h>
 #include <log.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -81,6 +83,21 @@ Result<llama_adapter_lora_ptr> apply_adapter(llama_model* model, llama_context* 
   if (llama_set_adapters_lora(ctx, adapters, 1, scales) != 0)
     return fail(path, "llama.cpp could not apply the adapter");
   return adapter;
+}
+
+size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+double token_logprob(const float* logits, int n_vocab, llama_token token) {
+  float mx = logits[0];
+  for (int v = 1; v < n_vocab; ++v) mx = std::max(mx, logits[v]);
+  double sum = 0;
+  for (int v = 0; v < n_vocab; ++v) sum += std::exp(logits[v] - mx);
+  return static_cast<double>(logits[token] - mx) - std::log(sum);
 }
 
 std::string render_chat(const common_chat_templates* templates, std::span<const Message> messages,

@@ -5,6 +5,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "llm/backend.hpp"
 #include "util/result.hpp"
@@ -43,6 +44,13 @@ Result<llama_context_ptr> make_context(llama_model* model, const ContextOptions&
 // freed after the context and before the model.
 Result<llama_adapter_lora_ptr> apply_adapter(llama_model* model, llama_context* ctx, const std::string& path,
                                              const std::string& model_path);
+
+// How many leading tokens two sequences share.
+size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b);
+
+// log softmax(logits)[token] over `n_vocab` logits, the sum in double: a completion's score adds
+// up hundreds of these.
+double token_logprob(const float* logits, int n_vocab, llama_token token);
 
 // `threads`, or one per core when it is 0.
 int resolve_threads(int threads);

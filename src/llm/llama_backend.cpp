@@ -36,12 +36,6 @@ struct BatchFree {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
-  size_t n = std::min(a.size(), b.size()), i = 0;
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
-}
-
 }  // namespace
 
 // A request a slot served and its answer, so that a continuation (the same conversation, that
@@ -567,12 +561,7 @@ Result<Score> LlamaBackend::score(std::string_view prompt, std::string_view comp
     for (size_t i = from; i < pos; ++i) {
       if (!(i + 1 >= first && i + 1 < toks.size())) continue;
       const float* logits = llama_get_logits_ith(m.ctx.get(), static_cast<int32_t>(i - from));
-      // log softmax at the actual next token, in double to keep the sum exact enough.
-      double mx = logits[0];
-      for (int v = 1; v < n_vocab; ++v) mx = std::max<double>(mx, logits[v]);
-      double sum = 0;
-      for (int v = 0; v < n_vocab; ++v) sum += std::exp(static_cast<double>(logits[v]) - mx);
-      sc.logprob += static_cast<double>(logits[toks[i + 1]]) - mx - std::log(sum);
+      sc.logprob += token_logprob(logits, n_vocab, toks[i + 1]);
     }
   }
   slot.tokens = toks;
