@@ -140,16 +140,6 @@ class EvalProgress {
   std::optional<util::Progress> m_bar;
 };
 
-std::string describe_exit(const util::Finish& f, double minutes, const char* who) {
-  if (f.cancelled) return fmt::format("cancelled (signal {})", util::CancelOnSignal::signal());
-  if (f.timed_out)
-    return fmt::format("timed out after {} minutes ([eval] timeout_minutes): {} was stopped", minutes, who);
-  if (f.signal == SIGABRT) return fmt::format("{} aborted (SIGABRT: e.g. a failed assert inside llama.cpp)", who);
-  if (f.signal == SIGKILL) return fmt::format("{} was killed (SIGKILL: perhaps the kernel's OOM killer)", who);
-  if (f.signal) return fmt::format("{} was killed by signal {}", who, f.signal);
-  return fmt::format("{} exited with status {}", who, f.exit_code);
-}
-
 struct Outcome {
   bool passed = false;
   std::vector<std::string> reasons;
@@ -161,7 +151,7 @@ struct Outcome {
 };
 
 Outcome run_child(const std::vector<std::string>& argv, const fs::path& log, const fs::path& out,
-                  const store::Config& cfg, EvalProgress* progress, const char* who, util::Finish& f) {
+                  const store::Config& cfg, EvalProgress* progress, const char* who) {
   Outcome o;
   util::CancelOnSignal cancel;
   auto child = util::spawn_logged({.argv = argv, .log = log, .out = out, .env = {}});
@@ -170,7 +160,7 @@ Outcome run_child(const std::vector<std::string>& argv, const fs::path& log, con
     o.broken = true;
     return o;
   }
-  f = util::wait_supervised(
+  const util::Finish f = util::wait_supervised(
       *child, {.timeout = std::chrono::milliseconds(static_cast<long long>(cfg.eval.timeout_minutes * 60000)),
                .grace = std::chrono::seconds(cfg.train.stop_grace_s),
                .tick =
@@ -181,7 +171,8 @@ Outcome run_child(const std::vector<std::string>& argv, const fs::path& log, con
   if (progress) progress->finish();
   o.cancelled = f.cancelled;
   if (f.exit_code != 0 || f.timed_out || f.cancelled) {
-    std::string why = describe_exit(f, cfg.eval.timeout_minutes, who);
+    std::string why =
+        util::describe_finish(f, who, fmt::format("{} minutes ([eval] timeout_minutes)", cfg.eval.timeout_minutes));
     std::string tail = util::last_line(log);
     if (!tail.empty() && !tail.starts_with("progress ")) why += "; its log says: " + tail;
     o.reasons.push_back(why + " (log: " + log.string() + ")");
@@ -225,9 +216,8 @@ Outcome built_in(const fs::path& dir, const train::Manifest& m, const ModelRef& 
     return o;
   }
   EvalProgress progress(dir / "eval.log", req.progress, "evaluating " + m.name, 2);
-  util::Finish f;
   Outcome child = run_child({req.self_exe.string(), "eval-child", (work / "request.json").string()}, dir / "eval.log",
-                            {}, cfg, &progress, "the scoring process", f);
+                            {}, cfg, &progress, "the scoring process");
   if (!child.reasons.empty()) return child;
 
   auto text = util::read_file(work / "scores.json");
@@ -292,8 +282,7 @@ Outcome by_command(const fs::path& dir, const train::Manifest& m, const std::str
   }
   o.details["command"] = *argv;
   const fs::path out = dir / "eval" / "command.out";
-  util::Finish f;
-  Outcome child = run_child(*argv, dir / "eval.log", out, cfg, nullptr, "the eval command", f);
+  Outcome child = run_child(*argv, dir / "eval.log", out, cfg, nullptr, "the eval command");
   if (!child.reasons.empty()) {
     child.reasons.back() += "; its output is in " + out.string();
     return child;
@@ -422,10 +411,8 @@ Result<EvalReport> run_eval(store::Workspace& ws, const store::Config& cfg, cons
   std::error_code ec;
   fs::remove_all(dir / "eval", ec);
   if (auto s = util::make_private_dir(dir / "eval"); !s) return std::unexpected(s.error());
-  {
-    std::ofstream log(dir / "eval.log", std::ios::app);
-    log << "knowthy: eval of " << row->name << " against " << active_now->name << " at " << started_at << "\n";
-  }
+  util::append_log(dir / "eval.log",
+                   fmt::format("eval of {} against {} at {}", row->name, active_now->name, started_at));
   const Thresholds th{.min_chosen_logprob_gain = cfg.eval.min_chosen_logprob_gain,
                       .min_preference_accuracy = cfg.eval.min_preference_accuracy,
                       .max_regression = cfg.eval.max_regression,
@@ -475,10 +462,7 @@ Result<EvalReport> run_eval(store::Workspace& ws, const store::Config& cfg, cons
   std::string reason;
   for (const auto& r : o.reasons) reason += (reason.empty() ? "" : "; ") + r;
   if (auto s = store::mark_evaluated(db, row->id, o.passed, reason); !s) return std::unexpected(s.error());
-  {
-    std::ofstream log(dir / "eval.log", std::ios::app);
-    log << "knowthy: " << (o.passed ? "passed" : "failed: " + reason) << "\n";
-  }
+  util::append_log(dir / "eval.log", o.passed ? std::string("passed") : fmt::format("failed: {}", reason));
   auto after = store::find_candidate(db, row->id);
   if (!after) return std::unexpected(after.error());
   rep.evaluated = true;

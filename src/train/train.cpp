@@ -227,21 +227,6 @@ Result<std::pair<fs::path, GgufKind>> find_output(const fs::path& out) {
                                         models.size()));
 }
 
-std::string describe_exit(const util::Finish& f, double max_minutes) {
-  if (f.cancelled) return fmt::format("cancelled (signal {}): the trainer was stopped", util::CancelOnSignal::signal());
-  if (f.timed_out)
-    return fmt::format("timed out after {} minutes ([train] max_minutes): the trainer was stopped", max_minutes);
-  if (f.signal == SIGABRT) return "the trainer aborted (SIGABRT: e.g. a failed assert inside llama.cpp)";
-  if (f.signal == SIGKILL) return "the trainer was killed (SIGKILL: perhaps the kernel's OOM killer)";
-  if (f.signal) return fmt::format("the trainer was killed by signal {}", f.signal);
-  return fmt::format("the trainer exited with status {}", f.exit_code);
-}
-
-void append_log(const fs::path& log, const std::string& line) {
-  std::ofstream f(log, std::ios::app);
-  f << "knowthy: " << line << "\n";
-}
-
 }  // namespace
 
 Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, const TrainRequest& req) {
@@ -418,18 +403,19 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
     progress.finish();
     std::string failure;
     if (f.exit_code != 0 || f.cancelled || f.timed_out) {
-      failure = describe_exit(f, cfg.train.max_minutes);
+      failure = util::describe_finish(f, "the trainer",
+                                      fmt::format("{} minutes ([train] max_minutes)", cfg.train.max_minutes));
       if (const std::string line = telling_log_line(log); !line.empty()) failure += "; its log says: " + line;
     } else if (auto out = find_output(m.output_dir); !out) {
       failure = out.error().why + " (" + out.error().what + ")";
     } else {
       const std::string rel = fs::relative(out->first, dir).string();
-      append_log(log, fmt::format("trained: {} ({})", rel, to_string(out->second)));
+      util::append_log(log, fmt::format("trained: {} ({})", rel, to_string(out->second)));
       if (auto s = store::mark_trained(db, *id, rel, std::string(to_string(out->second))); !s)
         return std::unexpected(s.error());
     }
     if (!failure.empty()) {
-      append_log(log, "train_failed: " + failure);
+      util::append_log(log, "train_failed: " + failure);
       if (auto s = store::mark_train_failed(db, *id, failure); !s) return std::unexpected(s.error());
     }
     if (m.trainer == "llama-opt")

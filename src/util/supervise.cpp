@@ -1,6 +1,7 @@
 #include "util/supervise.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -202,5 +203,19 @@ CancelOnSignal::~CancelOnSignal() {
 
 const std::atomic<bool>& CancelOnSignal::flag() { return g_cancel; }
 int CancelOnSignal::signal() { return g_signal.load(); }
+
+std::string describe_finish(const Finish& f, std::string_view who, std::string_view limit) {
+  if (f.cancelled) return fmt::format("cancelled (signal {}): {} was stopped", CancelOnSignal::signal(), who);
+  if (f.timed_out) return fmt::format("timed out after {}: {} was stopped", limit, who);
+  if (f.signal == SIGABRT) return fmt::format("{} aborted (SIGABRT: e.g. a failed assert inside llama.cpp)", who);
+  if (f.signal == SIGKILL) return fmt::format("{} was killed (SIGKILL: perhaps the kernel's OOM killer)", who);
+  if (f.signal) return fmt::format("{} was killed by signal {}", who, f.signal);
+  return fmt::format("{} exited with status {}", who, f.exit_code);
+}
+
+void append_log(const std::filesystem::path& log, std::string_view line) {
+  std::ofstream f(log, std::ios::app);
+  f << "knowthy: " << line << "\n";
+}
 
 }  // namespace knowthy::util

@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.hpp"
@@ -67,6 +68,14 @@ struct Finish {
 // Waits for the child, stopping its group on the deadline or on cancel. Whatever way it ends,
 // nothing of its group is left running afterwards.
 Finish wait_supervised(const ProcessId& child, const WaitOptions& options);
+
+// How a supervised child ended, in words: `who` ("the trainer") and `limit`, what its time-out was
+// ("5 minutes ([train] max_minutes)"), name it. A crash names the usual cause (an assert for
+// SIGABRT, the OOM killer for SIGKILL).
+std::string describe_finish(const Finish& f, std::string_view who, std::string_view limit);
+
+// Appends "knowthy: <line>" to a child's log, so that its reader tells knowthy's lines apart.
+void append_log(const std::filesystem::path& log, std::string_view line);
 
 // While alive, SIGINT, SIGTERM and SIGHUP set flag() instead of ending the process, so that a
 // supervisor can stop its child and record why before it exits.
