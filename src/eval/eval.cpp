@@ -181,9 +181,10 @@ Outcome run_child(const std::vector<std::string>& argv, const fs::path& log, con
   return o;
 }
 
-Outcome built_in(const fs::path& dir, const train::Manifest& m, const ModelRef& active, const ModelRef& candidate,
-                 const std::vector<HeldoutPair>& pairs, const std::vector<store::TweetText>& tweets,
-                 const store::Config& cfg, const EvalRequest& req, const Thresholds& th) {
+Result<Outcome> built_in(const fs::path& dir, const train::Manifest& m, const ModelRef& active,
+                         const ModelRef& candidate, const std::vector<HeldoutPair>& pairs,
+                         const std::vector<store::TweetText>& tweets, const store::Config& cfg, const EvalRequest& req,
+                         const Thresholds& th) {
   Outcome o;
   if (static_cast<int>(pairs.size()) < th.min_heldout_pairs) {
     o.reasons.push_back(too_little_data(pairs.size(), th.min_heldout_pairs));
@@ -197,10 +198,7 @@ Outcome built_in(const fs::path& dir, const train::Manifest& m, const ModelRef& 
   }
   for (const auto& t : tweets) items.push_back({std::nullopt, t.text});
   const fs::path work = dir / "eval";
-  if (auto s = write_items(work / "items.jsonl", items); !s) {
-    o.reasons.push_back(s.error().why);
-    return o;
-  }
+  if (auto s = write_items(work / "items.jsonl", items); !s) return std::unexpected(s.error());
   auto digest = util::sha256_file(work / "items.jsonl");
   o.details["items_sha256"] = digest ? digest->sha256 : "";
   ScoreRequest r{.items = work / "items.jsonl",
@@ -211,10 +209,7 @@ Outcome built_in(const fs::path& dir, const train::Manifest& m, const ModelRef& 
                              .gpu_layers = cfg.model.gpu_layers,
                              .chat_template = cfg.model.chat_template},
                  .output = work / "scores.json"};
-  if (auto s = write_score_request(work / "request.json", r); !s) {
-    o.reasons.push_back(s.error().why);
-    return o;
-  }
+  if (auto s = write_score_request(work / "request.json", r); !s) return std::unexpected(s.error());
   EvalProgress progress(dir / "eval.log", req.progress, "evaluating " + m.name, 2);
   Outcome child = run_child({req.self_exe.string(), "eval-child", (work / "request.json").string()}, dir / "eval.log",
                             {}, cfg, &progress, "the scoring process");
@@ -265,8 +260,8 @@ Outcome built_in(const fs::path& dir, const train::Manifest& m, const ModelRef& 
 }
 
 // [eval] command: its stdout must be the JSON verdict (or end with it, on its last line).
-Outcome by_command(const fs::path& dir, const train::Manifest& m, const std::string& candidate_gguf,
-                   const store::Config& cfg) {
+Result<Outcome> by_command(const fs::path& dir, const train::Manifest& m, const std::string& candidate_gguf,
+                           const store::Config& cfg) {
   Outcome o;
   const train::PlaceholderValues values{{"base_model", m.base_model.string()},
                                         {"dpo_train", m.dataset("dpo_train")->path.string()},
@@ -276,10 +271,7 @@ Outcome by_command(const fs::path& dir, const train::Manifest& m, const std::str
                                         {"manifest", (dir / "manifest.json").string()},
                                         {"candidate", candidate_gguf}};
   auto argv = train::expand_placeholders(cfg.eval.command, cfg.eval.shell, values, "eval.command");
-  if (!argv) {
-    o.reasons.push_back(argv.error().why);
-    return o;
-  }
+  if (!argv) return std::unexpected(argv.error());
   o.details["command"] = *argv;
   const fs::path out = dir / "eval" / "command.out";
   Outcome child = run_child(*argv, dir / "eval.log", out, cfg, nullptr, "the eval command");
@@ -421,9 +413,9 @@ Result<EvalReport> run_eval(store::Workspace& ws, const store::Config& cfg, cons
                       .seed = static_cast<std::uint64_t>(cfg.eval.seed)};
 
   ojson data = ojson::object();
-  Outcome o;
+  Result<Outcome> outcome;
   if (command) {
-    o = by_command(dir, *m, output.string(), cfg);
+    outcome = by_command(dir, *m, output.string(), cfg);
   } else {
     const train::FrozenFile* heldout = m->dataset("dpo_heldout");
     if (!heldout) return bad_input(row->name, "its manifest lists no held-out DPO pairs", "train again");
@@ -435,8 +427,11 @@ Result<EvalReport> run_eval(store::Workspace& ws, const store::Config& cfg, cons
             {"dpo_heldout_sha256", heldout->sha256},
             {"heldout_batches", m->batches_heldout.size()},
             {"heldout_tweets", tweets->size()}};
-    o = built_in(dir, *m, active, candidate, *pairs, *tweets, cfg, req, th);
+    outcome = built_in(dir, *m, active, candidate, *pairs, *tweets, cfg, req, th);
   }
+  // A setting or the disk failing before anything ran is an error: the candidate still awaits.
+  if (!outcome) return std::unexpected(outcome.error());
+  Outcome& o = *outcome;
   if (o.cancelled) return fail("eval", "cancelled: the candidate is still awaiting evaluation");
   for (auto& [k, v] : o.details.items()) data[k] = v;
 

@@ -239,6 +239,16 @@ TEST_F(EvalE2E, AnAbortWhileScoringFailsTheCandidateNotTheCommand) {
   EXPECT_EQ(eval_json({"--candidate", "1"})["evaluation_failed"], false);
 }
 
+TEST_F(EvalE2E, AnEvalCommandWithAnUnknownPlaceholderIsBadInputAndChangesNothing) {
+  copy_trainer((m_dir / "base.gguf").string(), "command = [\"echo\", \"{candidat}\"]\n");
+  ASSERT_EQ(kt({"train", "--force"}).exit_code, 0);
+  auto r = kt({"eval"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("{candidat}"), std::string::npos) << r.err;
+  EXPECT_EQ(json::parse(kt({"models", "--json"}).out)["candidates"][0]["state"], "awaiting_eval");
+  EXPECT_FALSE(fs::exists(cand("cand_0001") / "eval.json"));
+}
+
 TEST_F(EvalE2E, NothingToEvaluateIsNotAnErrorButAnUnknownCandidateIs) {
   auto r = kt({"eval"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
