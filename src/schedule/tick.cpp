@@ -60,6 +60,7 @@ template <class F>
 StepResult run_step(const char* name, F&& f) {
   StepResult r;
   r.name = name;
+  r.started_at = util::now_iso();
   const auto t0 = std::chrono::steady_clock::now();
   try {
     Result<Outcome> o = f();
@@ -119,14 +120,8 @@ Result<TickReport> run_tick(LoopContext& c) {
   auto id = store::begin_run(db, "tick");
   if (!id) return std::unexpected(id.error());
   rep.run_id = *id;
-  std::vector<std::string> started_at;
-  auto add = [&](StepResult r, const std::string& at) {
-    rep.steps.push_back(std::move(r));
-    started_at.push_back(at);
-  };
   auto step = [&](const char* name, auto&& f) {
-    const std::string at = util::now_iso();
-    add(run_step(name, f), at);
+    rep.steps.push_back(run_step(name, f));
     return rep.steps.back().status;
   };
 
@@ -227,7 +222,7 @@ Result<TickReport> run_tick(LoopContext& c) {
                                      {.step = s.name,
                                       .status = std::string(to_string(s.status)),
                                       .detail = s.detail,
-                                      .started_at = started_at[i],
+                                      .started_at = s.started_at,
                                       .seconds = s.seconds});
         !st)
       return std::unexpected(st.error());

@@ -27,6 +27,7 @@ struct StepResult {
   std::string name;
   StepStatus status = StepStatus::ok;
   std::string detail;  // what it did, why it was skipped, or the error
+  std::string started_at;
   double seconds = 0;
 };
 
