@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::register_eval(app, g, run);
   cli::register_tick(app, g, run);
   cli::register_schedule(app, g, run);
+  cli::register_daemon(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

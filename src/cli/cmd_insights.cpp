@@ -27,11 +27,13 @@ Status insights(const GlobalOptions& g, const InsightsArgs& a) {
   knowledge::InsightsOptions o;
   o.now = static_cast<std::int64_t>(std::time(nullptr));
   o.force = a.force;
-  knowledge::IsoWeek wk = knowledge::previous_iso_week(o.now);
+  // Weeks run on the clock the schedule uses: the machine's local time, or UTC.
+  const bool local = cfg->schedule.zone == "local";
+  knowledge::IsoWeek wk = local ? knowledge::previous_local_iso_week(o.now) : knowledge::previous_iso_week(o.now);
   if (!a.week.empty()) {
     auto w = knowledge::parse_iso_week(a.week);
     if (!w) return std::unexpected(w.error());
-    wk = *w;
+    wk = local ? knowledge::in_local_time(*w) : *w;
   }
   SystemProcessRunner runner;
   if (cfg->insights.model_summary) o.summarize = knowledge::model_summarizer(*cfg, runner);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "schedule/tick.hpp"
 #include "store/config.hpp"
 #include "store/workspace.hpp"
 
@@ -48,6 +49,18 @@ void register_train(CLI::App& app, const GlobalOptions& g,
 void register_eval(CLI::App& app, const GlobalOptions& g, Runner& run);  // eval, eval-child
 void register_tick(CLI::App& app, const GlobalOptions& g, Runner& run);  // one pass of the loop
 void register_schedule(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_daemon(CLI::App& app, const GlobalOptions& g, Runner& run);
+
+// One tick under the workspace lock, stopped by SIGTERM/SIGINT (a util::CancelOnSignal must be
+// alive): `tick` and `daemon` alike.
+struct TickHooks {
+  std::string lock_name;  // the holder's command, for a second process's message
+  bool progress = false;
+  std::function<void(const nlohmann::json&)> on_event;
+  std::function<void(double grace_s)> on_abandon;  // the batch in flight outlived the grace
+  int abandon_exit_code = 0;
+};
+Result<schedule::TickReport> locked_tick(store::Workspace& ws, const store::Config& cfg, const TickHooks& hooks);
 
 // knowthy itself (/proc/self/exe): the built-in trainer's and evaluator's child processes.
 std::filesystem::path self_exe();

@@ -51,6 +51,28 @@ IsoWeek iso_week_of(std::int64_t t) {
 
 IsoWeek previous_iso_week(std::int64_t now) { return iso_week_of(monday_of(now) - k_day); }
 
+IsoWeek in_local_time(IsoWeek wk) {
+  auto local_midnight = [](std::int64_t utc_midnight) {
+    const std::time_t d = static_cast<std::time_t>(utc_midnight);
+    std::tm date{};
+    ::gmtime_r(&d, &date);  // the date's fields, read back as a local time by mktime
+    date.tm_isdst = -1;
+    return static_cast<std::int64_t>(std::mktime(&date));
+  };
+  wk.start = local_midnight(wk.start);
+  wk.end = local_midnight(wk.end);
+  return wk;
+}
+
+IsoWeek previous_local_iso_week(std::int64_t now) {
+  const std::time_t t = static_cast<std::time_t>(now);
+  std::tm lt{};
+  ::localtime_r(&t, &lt);
+  const std::int64_t local_date =
+      days_from_civil(lt.tm_year + 1900, static_cast<unsigned>(lt.tm_mon + 1), static_cast<unsigned>(lt.tm_mday));
+  return in_local_time(previous_iso_week(local_date * k_day));
+}
+
 Result<IsoWeek> parse_iso_week(std::string_view s) {
   int y = 0, w = 0;
   if (s.size() != 8 || s[4] != '-' || (s[5] != 'W' && s[5] != 'w') ||
@@ -66,7 +88,9 @@ Result<IsoWeek> parse_iso_week(std::string_view s) {
 Result<std::string> render_insights(store::Workspace& ws, const IsoWeek& wk, const InsightsOptions& o) {
   store::Db& db = ws.db();
   const std::string from = util::unix_to_iso(wk.start), to = util::unix_to_iso(wk.end);
-  std::string md = fmt::format("# Week {} ({} to {})\n\n", wk.label(), day(wk.start), day(wk.end - k_day));
+  // The dates in the title are the week's own (its bounds may be local midnights, off UTC's).
+  const IsoWeek dates = iso_week_of(wk.start + 3 * k_day);
+  std::string md = fmt::format("# Week {} ({} to {})\n\n", wk.label(), day(dates.start), day(dates.end - k_day));
   if (o.now < wk.end) md += "_The week was still in progress when this report was written._\n\n";
 
   // What was read.

@@ -15,15 +15,21 @@ namespace knowthy::knowledge {
 
 struct IsoWeek {
   int year = 0, week = 0;
-  std::int64_t start = 0, end = 0;  // [Monday 00:00, next Monday 00:00) UTC, seconds since the epoch
-  std::string label() const;        // "2026-W48"
+  // [Monday 00:00, next Monday 00:00) in UTC, or on the local clock for a week in_local_time() made
+  std::int64_t start = 0, end = 0;
+  std::string label() const;  // "2026-W48"
 };
 
 // "2026-W48"; bad input when malformed or when the year has no such week.
 Result<IsoWeek> parse_iso_week(std::string_view s);
 IsoWeek iso_week_of(std::int64_t t);
-// The last complete ISO week before `now` (what the Monday report covers).
+// The last complete ISO week before `now` (what the Monday report covers), in UTC.
 IsoWeek previous_iso_week(std::int64_t now);
+// The same, on the machine's local clock ([schedule] zone = "local"): the week that ended at the
+// latest local Monday midnight, its bounds that midnight and the one a week before (DST included).
+IsoWeek previous_local_iso_week(std::int64_t now);
+// A UTC week's label with its bounds moved to the local midnights of the same dates.
+IsoWeek in_local_time(IsoWeek week);
 
 struct InsightsOptions {
   std::int64_t now = 0;

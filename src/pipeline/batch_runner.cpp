@@ -258,6 +258,10 @@ Result<RunSummary> BatchRunner::run() {
   for (;;) {
     while (!stopping && !exhausted && static_cast<int>(active.size()) < parallel &&
            (m_opt.max_batches <= 0 || claimed < m_opt.max_batches)) {
+      if (m_opt.stop && m_opt.stop->load()) {
+        sum.cancelled = true;
+        break;
+      }
       if (m_opt.claim_until && m_clock.now() >= *m_opt.claim_until) {
         sum.out_of_time = true;
         break;
@@ -293,6 +297,18 @@ Result<RunSummary> BatchRunner::run() {
       j->started = SteadyClock::now();
       j->ready_at = m_clock.now();
       active.push_back(std::move(j));
+    }
+    if (m_opt.stop && m_opt.stop->load()) {
+      sum.cancelled = true;
+      // Stopping: the batches in flight go on to their commit, but one waiting out a model
+      // error's backoff goes back to pending.
+      const auto now = m_clock.now();
+      std::erase_if(active, [&](const auto& j) {
+        if (j->ready_at <= now) return false;
+        (void)m_queue.release(j->batch.id, "the run was stopped by a signal");
+        ++sum.released;
+        return true;
+      });
     }
     if (active.empty()) break;
 

@@ -4,6 +4,7 @@
 // are in flight, their requests sent together. Each finished batch is published (files, then one
 // database transaction) before the next is reported, so a crash at any point loses at most the
 // batches in flight, which the next run redoes.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -26,6 +27,9 @@ struct RunnerOptions {
   int max_batches = 0;  // batches to claim; 0: until the queue is empty
   // No batch is claimed after this (by the runner's clock); those in flight finish. Unset: none.
   std::optional<std::chrono::steady_clock::time_point> claim_until;
+  // Once set (by a signal), no batch is claimed and none starts another attempt: those in a model
+  // call finish and commit, those waiting out a backoff go back to pending.
+  const std::atomic<bool>* stop = nullptr;
   AnswerBounds bounds;
   int max_tokens = 0;  // per pass; 0: the batch schema's worst case, so a constrained answer closes
   double temperature = 0.0;
@@ -59,6 +63,7 @@ struct RunSummary {
   double model_seconds = 0;  // inside backend.generate()
   bool stopped = false;      // stop_after_failures was reached
   bool out_of_time = false;  // claim_until came before the queue or max_batches ran out
+  bool cancelled = false;    // `stop` was set
   std::string stop_reason;
   std::vector<BatchOutcome> batches;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "pipeline/artifacts.hpp"
+#include "store/runs.hpp"
 #include "util/text.hpp"
 
 namespace knowthy::pipeline {
@@ -105,6 +106,7 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   opt.model_retries = cfg.model.retries;
   opt.retry_backoff_ms = cfg.extract.retry_backoff_ms;
   opt.stop_after_failures = cfg.extract.stop_after_failures;
+  opt.stop = req.stop;
   // Batches a dead process left running go back to pending (nothing is lost by that).
   auto running = queue.recover();
   if (!running) return std::unexpected(running.error());
@@ -155,6 +157,7 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   }
   BatchRunner runner(queue, ws.dir() / "runs", *backend, clock, std::move(*prompts), opt, std::move(events));
 
+  if (auto s = store::close_interrupted_runs(ws.db(), false); !s) return std::unexpected(s.error());
   auto ins = ws.db().prepare("INSERT INTO runs (command, started_at, status) VALUES (?1, ?2, 'running')");
   if (!ins) return std::unexpected(ins.error());
   ins->bind(1, req.command).bind(2, util::now_iso());
@@ -168,10 +171,10 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   if (!upd) return std::unexpected(upd.error());
   upd->bind(1, r.run_id).bind(2, util::now_iso());
   if (sum) {
-    upd->bind(3, sum->stopped ? "stopped" : "ok")
+    upd->bind(3, sum->stopped || sum->cancelled ? "stopped" : "ok")
         .bind(4, sum->done)
         .bind(5, sum->failed + sum->released)
-        .bind(6, sum->stop_reason);
+        .bind(6, sum->cancelled && !sum->stopped ? std::string("stopped by a signal") : sum->stop_reason);
   } else {
     upd->bind(3, "failed").bind(4, 0).bind(5, 0).bind(6, sum.error().what + ": " + sum.error().why);
   }

@@ -2,6 +2,7 @@
 // The extract step of the loop, as `knowthy extract`, `knowthy run` and (later) `tick` run it:
 // recover what a crashed run left, queue redos and retries, load the model only when there is
 // work, run the batches and record the run.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@ struct ExtractRequest {
   std::chrono::milliseconds time_budget{0};  // no batch starts after this long; 0: no limit
   std::vector<std::int64_t> redo{};          // done batches to do again (only these run)
   bool retry_failed = false;                 // failed batches go back to pending (only these run)
+  const std::atomic<bool>* stop = nullptr;   // set by a signal: finish the batches in flight, claim no more
 };
 
 struct ExtractResult {

@@ -16,6 +16,7 @@
 #include "store/runs.hpp"
 #include "train/promote.hpp"
 #include "train/train.hpp"
+#include "util/fs.hpp"
 #include "util/progress.hpp"
 #include "util/text.hpp"
 
@@ -42,7 +43,7 @@ json TickReport::to_json() const {
   json list = json::array();
   for (const auto& s : steps)
     list.push_back({{"step", s.name}, {"status", to_string(s.status)}, {"detail", s.detail}, {"seconds", s.seconds}});
-  return {{"run_id", run_id}, {"status", failed() ? "failed" : "ok"}, {"steps", list}};
+  return {{"run_id", run_id}, {"status", failed() ? "failed" : stopped ? "stopped" : "ok"}, {"steps", list}};
 }
 
 namespace {
@@ -89,17 +90,25 @@ Result<Outcome> extract_step(LoopContext& c) {
   req.command = "tick:extract";
   req.max_batches = cfg.extract.batches_per_tick;
   req.time_budget = std::chrono::milliseconds(static_cast<long long>(cfg.extract.minutes_per_tick * 60000));
+  req.stop = c.stop;
   pipeline::BackendFactory factory = [&]() { return llm::make_backend(cfg.model, c.runner); };
   std::optional<util::Progress> bar;
   pipeline::RunnerEvents ev;
-  if (c.progress) {
+  if (c.progress)
     ev.on_start = [&](std::int64_t batches) {
       bar.emplace("extract", static_cast<std::uint64_t>(std::max<std::int64_t>(1, batches)), "batches");
     };
-    ev.on_batch = [&](const pipeline::BatchOutcome&, const pipeline::RunSummary& s) {
-      if (bar) bar->update(static_cast<std::uint64_t>(s.done + s.failed + s.released));
-    };
-  }
+  ev.on_batch = [&](const pipeline::BatchOutcome& o, const pipeline::RunSummary& s) {
+    if (bar) bar->update(static_cast<std::uint64_t>(s.done + s.failed + s.released));
+    if (c.on_event)
+      c.on_event({{"event", "batch"},
+                  {"batch", o.id},
+                  {"status", pipeline::batch_status_name(o.status)},
+                  {"tweets", o.tweets},
+                  {"prompt_tokens", o.prompt_tokens},
+                  {"completion_tokens", o.completion_tokens},
+                  {"error", o.error}});
+  };
   auto r = pipeline::run_extract(c.ws, cfg, factory, c.clock, req, ev);
   if (bar) bar->finish();
   if (!r) return std::unexpected(r.error());
@@ -108,6 +117,7 @@ Result<Outcome> extract_step(LoopContext& c) {
   std::string d = fmt::format("{} batch(es) done ({} tweets), {} failed, {} put back; {} tweets left", s.done, s.tweets,
                               s.failed, s.released, r->after.tweets_remaining);
   if (s.out_of_time) d += fmt::format(" ([extract] minutes_per_tick, {}, reached)", cfg.extract.minutes_per_tick);
+  if (s.cancelled) d += " (stopped by a signal)";
   if (s.stopped) return failed(d + ": " + s.stop_reason);
   return ok(d);
 }
@@ -117,11 +127,26 @@ Result<Outcome> extract_step(LoopContext& c) {
 Result<TickReport> run_tick(LoopContext& c) {
   store::Db& db = c.ws.db();
   TickReport rep;
+  // What a killed tick (or extract) left 'running' is closed first: this process holds the lock.
+  if (auto st = store::close_interrupted_runs(db, true); !st) return std::unexpected(st.error());
   auto id = store::begin_run(db, "tick");
   if (!id) return std::unexpected(id.error());
   rep.run_id = *id;
+  // And the temp files of its interrupted atomic writes (batch folders hold none: not entered).
+  util::remove_temp_files(c.ws.dir(),
+                          [](const std::filesystem::path& d) { return d.filename().string().starts_with("batch_"); });
+  auto stopping = [&] { return c.stop && c.stop->load(); };
   auto step = [&](const char* name, auto&& f) {
-    rep.steps.push_back(run_step(name, f));
+    if (stopping()) {
+      rep.stopped = true;
+      rep.steps.push_back({.name = name,
+                           .status = StepStatus::skipped,
+                           .detail = "stopping: a signal came",
+                           .started_at = util::now_iso(),
+                           .seconds = 0});
+    } else {
+      rep.steps.push_back(run_step(name, f));
+    }
     return rep.steps.back().status;
   };
 
@@ -183,6 +208,7 @@ Result<TickReport> run_tick(LoopContext& c) {
   // The promote gate: only what passed, never over a failed evaluation, never an older candidate
   // over a newer active one.
   step("promote", [&]() -> Result<Outcome> {
+    if (auto s = train::sync_active_json(c.ws, c.cfg); !s) return std::unexpected(s.error());
     if (eval_status == StepStatus::failed) return skipped("the eval step failed");
     if (!c.cfg.promote.automatic) return skipped("[promote] automatic = false: `knowthy promote` promotes by hand");
     auto rows = store::list_candidates(db);
@@ -209,7 +235,9 @@ Result<TickReport> run_tick(LoopContext& c) {
       if (auto used = train::use_active_model(c.ws, cfg); !used) return std::unexpected(used.error());
       o.summarize = knowledge::model_summarizer(cfg, c.runner);
     }
-    const knowledge::IsoWeek week = knowledge::previous_iso_week(c.now);
+    // The week ends at Monday midnight on the schedule's clock (local time or UTC).
+    const knowledge::IsoWeek week = c.cfg.schedule.zone == "local" ? knowledge::previous_local_iso_week(c.now)
+                                                                   : knowledge::previous_iso_week(c.now);
     auto r = knowledge::write_insights(c.ws, week, o);
     if (!r) return std::unexpected(r.error());
     if (!r->written) return skipped(week.label() + " already written");
@@ -230,7 +258,14 @@ Result<TickReport> run_tick(LoopContext& c) {
   std::string message;
   for (const auto& s : rep.steps)
     if (s.status == StepStatus::failed) message += (message.empty() ? "" : "; ") + s.name + ": " + s.detail;
-  if (auto st = store::finish_run(db, rep.run_id, rep.failed() ? "failed" : "ok", message); !st)
+  if (stopping()) rep.stopped = true;
+  if (rep.stopped) message += (message.empty() ? "" : "; ") + std::string("stopped by a signal");
+  if (auto st = store::finish_run(db, rep.run_id,
+                                  rep.failed()  ? "failed"
+                                  : rep.stopped ? "stopped"
+                                                : "ok",
+                                  message);
+      !st)
     return std::unexpected(st.error());
   return rep;
 }

@@ -7,8 +7,10 @@
 // on another sees its result (promote never runs on a failed eval). The tick is a `runs` row
 // (command 'tick') and each step a `run_steps` row, so health and status see the last tick.
 // The model is loaded by the steps that need it and released when they end.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -34,6 +36,7 @@ struct StepResult {
 struct TickReport {
   std::int64_t run_id = 0;
   std::vector<StepResult> steps;
+  bool stopped = false;  // a signal came: the steps after it were skipped
   bool failed() const;
   nlohmann::json to_json() const;
 };
@@ -48,6 +51,10 @@ struct LoopContext {
   std::filesystem::path self_exe;  // knowthy itself: the trainer's and evaluator's child processes
   std::string knowthy_version;
   bool progress = false;  // the extract step's bar on a terminal
+  // Set by SIGTERM/SIGINT: the extract step claims no more batches, later steps are skipped.
+  const std::atomic<bool>* stop = nullptr;
+  // What the tick does, as events for the daemon's log (batch ids, never tweet text).
+  std::function<void(const nlohmann::json&)> on_event;
 };
 
 // Runs every step; fails only when the tick cannot be recorded at all.

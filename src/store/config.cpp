@@ -113,6 +113,12 @@ const std::vector<ConfigKey>& config_keys() {
                 {"local", "utc"},
                 "The cron expression's clock: \"local\" (the machine's time zone, DST included) or \"utc\".",
                 {}},
+      number("schedule", "stop_grace_s", KT_REF(schedule.stop_grace_s), 0, 86400,
+             "After SIGTERM or SIGINT, `knowthy daemon` and `knowthy tick` let the batch in flight commit\n"
+             "for this many seconds; past that it is abandoned (the next run does it again) and they exit."),
+      number("schedule", "log_max_kb", KT_REF(schedule.log_max_kb), 1, 1 << 20,
+             "The daemon's log, workspace/logs/daemon.jsonl, is rotated when it would pass this size (KiB)."),
+      number("schedule", "log_files", KT_REF(schedule.log_files), 1, 100, "Rotated daemon logs kept."),
 
       setting("insights", "model_summary", KT_REF(insights.model_summary),
               "Have the model write a short summary paragraph of the week's new claims into the report."),

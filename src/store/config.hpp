@@ -66,6 +66,9 @@ struct Config {
   struct Schedule {
     std::string cron = "15 */4 * * *";  // when the loop ticks (daemon, systemd timer, crontab line)
     std::string zone = "local";         // local (the machine's time zone, DST included) | utc
+    double stop_grace_s = 60;           // after SIGTERM, the batch in flight gets this long to commit
+    int log_max_kb = 1024;              // workspace/logs/daemon.jsonl rotates past this size
+    int log_files = 5;                  // rotated logs kept besides the current one
   } schedule;
   struct Insights {
     bool model_summary = false;  // the model writes a summary paragraph of the week's new claims

@@ -4,6 +4,16 @@
 
 namespace knowthy::store {
 
+Status close_interrupted_runs(Db& db, bool include_ticks) {
+  auto st = db.prepare(
+      "UPDATE runs SET status = 'stopped', finished_at = ?1, "
+      "message = 'interrupted: the process ended before the run finished' "
+      "WHERE status = 'running' AND (?2 OR command <> 'tick')");
+  if (!st) return std::unexpected(st.error());
+  st->bind(1, util::now_iso()).bind(2, include_ticks ? 1 : 0);
+  return st->exec();
+}
+
 Result<std::int64_t> begin_run(Db& db, const std::string& command) {
   auto st = db.prepare("INSERT INTO runs (command, started_at, status) VALUES (?1, ?2, 'running') RETURNING id");
   if (!st) return std::unexpected(st.error());

@@ -8,6 +8,11 @@
 
 namespace knowthy::store {
 
+// Rows still 'running' belong to a process that died (the caller holds the workspace lock): they
+// become 'stopped', "interrupted". With include_ticks false, 'tick' rows are left to the next tick
+// (an extract inside a tick must not close its own tick's row).
+Status close_interrupted_runs(Db& db, bool include_ticks);
+
 // A row with status 'running'; returns its id.
 Result<std::int64_t> begin_run(Db& db, const std::string& command);
 // status: ok | stopped | failed.

@@ -102,6 +102,20 @@ Result<std::string> use_active_model(store::Workspace& ws, store::Config& cfg) {
   return fmt::format("the active model {} ([model] use_active = true)", a->name);
 }
 
+Status sync_active_json(store::Workspace& ws, const store::Config& cfg) {
+  auto now = resolve(ws, cfg);
+  if (!now) return std::unexpected(now.error());
+  const auto path = ws.dir() / "models" / "active.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (now->name == "base") return {};  // nothing was ever promoted
+  } else if (auto text = util::read_file(path); text) {
+    const json j = json::parse(*text, nullptr, false);
+    if (j.is_object() && j.value("name", "") == now->name) return {};
+  }
+  return write_active_json(ws, *now);
+}
+
 Result<PromoteReport> promote(store::Workspace& ws, const store::Config& cfg, std::optional<std::int64_t> id) {
   store::Db& db = ws.db();
   std::optional<store::CandidateRow> pick;

@@ -21,6 +21,9 @@ struct ActiveModel {
 };
 
 Result<ActiveModel> active_model(store::Workspace& ws, const store::Config& cfg);
+// models/active.json says what the promotions table says: a process killed between the two
+// writes of a promote or rollback left it behind, and this rewrites it (the table is the truth).
+Status sync_active_json(store::Workspace& ws, const store::Config& cfg);
 
 // With [model] use_active, points cfg.model at the active model (no change while it is the base).
 // Returns a line saying which model is used and why.

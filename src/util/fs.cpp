@@ -140,4 +140,36 @@ std::string last_line(const std::filesystem::path& path) {
   return nl == std::string::npos ? tail : tail.substr(nl + 1);
 }
 
+namespace {
+bool temp_name(std::string_view n) {
+  auto ends_with_pid = [&](std::string_view marker) {
+    const auto p = n.rfind(marker);
+    if (p == std::string_view::npos || p + marker.size() == n.size()) return false;
+    for (char c : n.substr(p + marker.size()))
+      if (c < '0' || c > '9') return false;
+    return true;
+  };
+  return n.ends_with(".tmp") || ends_with_pid(".tmp.") || ends_with_pid(".link.");
+}
+}  // namespace
+
+std::vector<fs::path> remove_temp_files(const fs::path& root, const std::function<bool(const fs::path&)>& skip) {
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::path p = it->path();
+    const bool dir = it->is_directory(ec) && !it->is_symlink(ec);
+    if (temp_name(p.filename().string())) {
+      if (dir) it.disable_recursion_pending();
+      std::error_code rm;
+      fs::remove_all(p, rm);
+      if (!rm) removed.push_back(p);
+    } else if (dir && skip && skip(p)) {
+      it.disable_recursion_pending();
+    }
+  }
+  return removed;
+}
+
 }  // namespace knowthy::util

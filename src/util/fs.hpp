@@ -1,9 +1,11 @@
 #pragma once
 // Small filesystem helpers: durable writes (temp + fsync + rename) and whole-file reads.
 #include <filesystem>
+#include <functional>
 #include <ios>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -33,6 +35,13 @@ Status link_or_write_atomic(const std::filesystem::path& existing, const std::fi
                             std::string_view data);
 
 Result<std::string> read_file(const std::filesystem::path& path);
+
+// Removes what an interrupted atomic write leaves under `root`: names ending in ".tmp",
+// ".tmp.<pid>" or ".link.<pid>" (files, or folders with their contents). Only for a caller that
+// knows no other process writes there (it holds the workspace lock). Folders for which `skip`
+// says true are not entered. Returns what it removed.
+std::vector<std::filesystem::path> remove_temp_files(const std::filesystem::path& root,
+                                                     const std::function<bool(const std::filesystem::path&)>& skip);
 // The last `bytes` of a (perhaps growing) file, and its last line without the newline; empty
 // when it cannot be read.
 std::string file_tail(const std::filesystem::path& path, std::streamoff bytes);

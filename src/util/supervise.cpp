@@ -17,15 +17,6 @@
 namespace knowthy::util {
 
 namespace {
-std::atomic<bool> g_cancel{false};
-std::atomic<int> g_signal{0};
-extern "C" void on_cancel_signal(int sig) {
-  g_signal.store(sig);
-  g_cancel.store(true);
-}
-}  // namespace
-
-namespace {
 
 struct Stat {
   char state = '?';
@@ -183,26 +174,6 @@ Finish wait_supervised(const ProcessId& child, const WaitOptions& o) {
   }
   return f;
 }
-
-CancelOnSignal::CancelOnSignal() {
-  g_cancel.store(false);
-  g_signal.store(0);
-  struct sigaction sa {};
-  sa.sa_handler = on_cancel_signal;
-  sigemptyset(&sa.sa_mask);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) {
-    struct sigaction old {};
-    ::sigaction(s, &sa, &old);
-    m_saved.emplace_back(s, old);
-  }
-}
-
-CancelOnSignal::~CancelOnSignal() {
-  for (auto& [s, old] : m_saved) ::sigaction(s, &old, nullptr);
-}
-
-const std::atomic<bool>& CancelOnSignal::flag() { return g_cancel; }
-int CancelOnSignal::signal() { return g_signal.load(); }
 
 std::string describe_finish(const Finish& f, std::string_view who, std::string_view limit) {
   if (f.cancelled) return fmt::format("cancelled (signal {}): {} was stopped", CancelOnSignal::signal(), who);

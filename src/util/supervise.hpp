@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "util/result.hpp"
+#include "util/signals.hpp"
 
 namespace knowthy::util {
 
@@ -76,20 +77,5 @@ std::string describe_finish(const Finish& f, std::string_view who, std::string_v
 
 // Appends "knowthy: <line>" to a child's log, so that its reader tells knowthy's lines apart.
 void append_log(const std::filesystem::path& log, std::string_view line);
-
-// While alive, SIGINT, SIGTERM and SIGHUP set flag() instead of ending the process, so that a
-// supervisor can stop its child and record why before it exits.
-class CancelOnSignal {
- public:
-  CancelOnSignal();
-  ~CancelOnSignal();
-  CancelOnSignal(const CancelOnSignal&) = delete;
-  CancelOnSignal& operator=(const CancelOnSignal&) = delete;
-  static const std::atomic<bool>& flag();
-  static int signal();  // the signal that set it
-
- private:
-  std::vector<std::pair<int, struct sigaction>> m_saved;
-};
 
 }  // namespace knowthy::util

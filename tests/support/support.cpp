@@ -90,6 +90,10 @@ int spawn_knowthy(const std::vector<std::string>& args, const std::vector<std::p
   return start_knowthy(args, env, "/dev/null", "/dev/null");
 }
 
+int spawn_knowthy_to(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+  return start_knowthy(args, {}, out.string(), err.string());
+}
+
 int wait_exit(int pid) {
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -117,24 +121,44 @@ std::unique_ptr<LlamaServer> LlamaServer::start(const std::string& model, int co
   std::unique_ptr<LlamaServer> s(new LlamaServer());
   s->m_dir = std::make_unique<TempDir>();
   s->m_port = free_port();
-  const std::string log = (*s->m_dir / "server.log").string();
-  s->m_pid = ::fork();
-  if (s->m_pid == 0) {
+  s->m_model = model;
+  s->m_context = context;
+  s->m_parallel = parallel;
+  if (!s->launch(error)) return nullptr;
+  return s;
+}
+
+bool LlamaServer::launch(std::string& error) {
+  const std::string log = (*m_dir / "server.log").string();
+  m_pid = ::fork();
+  if (m_pid == 0) {
     std::freopen(log.c_str(), "w", stdout);
     std::freopen(log.c_str(), "a", stderr);
-    const std::string port = std::to_string(s->m_port), ctx = std::to_string(context * parallel),
-                      np = std::to_string(parallel), threads = std::to_string(engine_threads());
-    ::execl(KNOWTHY_LLAMA_SERVER, "llama-server", "-m", model.c_str(), "--host", "127.0.0.1", "--port", port.c_str(),
+    const std::string port = std::to_string(m_port), ctx = std::to_string(m_context * m_parallel),
+                      np = std::to_string(m_parallel), threads = std::to_string(engine_threads());
+    ::execl(KNOWTHY_LLAMA_SERVER, "llama-server", "-m", m_model.c_str(), "--host", "127.0.0.1", "--port", port.c_str(),
             "-c", ctx.c_str(), "-np", np.c_str(), "-t", threads.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  httplib::Client cli("127.0.0.1", s->m_port);
+  httplib::Client cli("127.0.0.1", m_port);
   for (int i = 0; i < 300; ++i) {
-    if (auto r = cli.Get("/health"); r && r->status == 200) return s;
+    if (auto r = cli.Get("/health"); r && r->status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   error = "llama-server did not start: " + read_text(log);
-  return nullptr;
+  return false;
+}
+
+void LlamaServer::kill9() {
+  if (m_pid <= 0) return;
+  ::kill(m_pid, SIGKILL);
+  ::waitpid(m_pid, nullptr, 0);
+  m_pid = -1;
+}
+
+bool LlamaServer::restart(std::string& error) {
+  kill9();
+  return launch(error);
 }
 
 LlamaServer::~LlamaServer() {

@@ -41,6 +41,9 @@ RunResult run_knowthy(const std::vector<std::string>& args,
 int spawn_knowthy(const std::vector<std::string>& args,
                   const std::vector<std::pair<std::string, std::string>>& env = {});
 int wait_exit(int pid);
+// The same, with stdout and stderr written to these files.
+int spawn_knowthy_to(const std::vector<std::string>& args, const std::filesystem::path& out,
+                     const std::filesystem::path& err);
 
 // A real llama-server (built from the same llama.cpp) on a free loopback port, stopped when
 // destroyed. start() returns null, with the server's log in `error`, when it does not come up.
@@ -50,10 +53,16 @@ class LlamaServer {
   ~LlamaServer();
   int port() const { return m_port; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+  // kill -9 the server (a crash); restart() starts it again on the same port and waits for it.
+  void kill9();
+  bool restart(std::string& error);
 
  private:
   LlamaServer() = default;
+  bool launch(std::string& error);
   std::unique_ptr<TempDir> m_dir;
+  std::string m_model;
+  int m_context = 0, m_parallel = 1;
   int m_port = 0;
   int m_pid = -1;
 };
