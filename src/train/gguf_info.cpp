@@ -1,5 +1,7 @@
 #include "train/gguf_info.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 #include <gguf.h>
 
@@ -99,7 +101,7 @@ Result<GgufKind> gguf_kind(const GgufInfo& info, const std::filesystem::path& pa
           : fmt::format("is a GGUF file of general.type \"{}\", neither a model nor an adapter", info.general_type));
 }
 
-Status add_missing_metadata(const std::filesystem::path& from, const std::filesystem::path& into) {
+Status restore_base_metadata(const std::filesystem::path& from, const std::filesystem::path& into) {
   struct CtxFree {
     void operator()(ggml_context* c) const noexcept { ggml_free(c); }
   };
@@ -114,13 +116,32 @@ Status add_missing_metadata(const std::filesystem::path& from, const std::filesy
   bool missing = false;
   for (int64_t i = 0; i < gguf_get_n_kv(base.get()); ++i)
     missing = missing || gguf_find_key(saved.get(), gguf_get_key(base.get(), i)) < 0;
-  if (!missing) return {};
+  // llama.cpp's optimizer sets the model's training context to the context it trained with, and the
+  // saver writes that: the base's context length is put back, or the candidate could read no more
+  // than [train] context tokens once promoted.
+  std::string ctx_key;
+  std::optional<std::uint32_t> base_ctx;
+  if (const int64_t a = gguf_find_key(base.get(), "general.architecture");
+      a >= 0 && gguf_get_kv_type(base.get(), a) == GGUF_TYPE_STRING) {
+    ctx_key = std::string(gguf_get_val_str(base.get(), a)) + ".context_length";
+    if (const int64_t k = gguf_find_key(base.get(), ctx_key.c_str());
+        k >= 0 && gguf_get_kv_type(base.get(), k) == GGUF_TYPE_UINT32)
+      base_ctx = gguf_get_val_u32(base.get(), k);
+  }
+  bool ctx_differs = false;
+  if (base_ctx) {
+    const int64_t k = gguf_find_key(saved.get(), ctx_key.c_str());
+    ctx_differs =
+        k >= 0 && gguf_get_kv_type(saved.get(), k) == GGUF_TYPE_UINT32 && gguf_get_val_u32(saved.get(), k) != *base_ctx;
+  }
+  if (!missing && !ctx_differs) return {};
 
   // The base's keys, then the saved file's over them; the same tensors in the same order, so the
   // data section (offsets relative to its start) is copied unchanged.
   std::unique_ptr<gguf_context, GgufFree> out(gguf_init_empty());
   gguf_set_kv(out.get(), base.get());
   gguf_set_kv(out.get(), saved.get());
+  if (ctx_differs) gguf_set_val_u32(out.get(), ctx_key.c_str(), *base_ctx);
   for (int64_t i = 0; i < gguf_get_n_tensors(saved.get()); ++i) {
     ggml_tensor* t = ggml_get_tensor(tensors.get(), gguf_get_tensor_name(saved.get(), i));
     if (!t) return fail(into.string(), "a tensor listed in its header is missing");

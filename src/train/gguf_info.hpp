@@ -38,9 +38,10 @@ std::string_view to_string(GgufKind k);
 Result<GgufKind> gguf_kind(const GgufInfo& info, const std::filesystem::path& path);
 
 // Rewrites the GGUF at `into` (atomically, through a temporary file) with every metadata key of
-// `from` that it lacks, keeping its own keys and its tensors byte for byte. llama.cpp's model
-// saver writes only the keys it knows, so the built-in trainer's output would lose e.g. the
-// base model's tokenizer.chat_template.
-Status add_missing_metadata(const std::filesystem::path& from, const std::filesystem::path& into);
+// `from` that it lacks, and `from`'s <arch>.context_length, keeping its other keys and its tensors
+// byte for byte. llama.cpp's model saver writes only the keys it knows, so the built-in trainer's
+// output would lose e.g. the base model's tokenizer.chat_template, and the context length it
+// writes is the one the model was trained with, not the base's.
+Status restore_base_metadata(const std::filesystem::path& from, const std::filesystem::path& into);
 
 }  // namespace knowthy::train

@@ -314,7 +314,7 @@ int run_llama_opt_child(const fs::path& dir) {
   fs::create_directories(m->output_dir, ec);
   const fs::path out = m->output_dir / "model.gguf", tmp = m->output_dir / "model.gguf.tmp";
   llama_model_save_to_file(model->get(), tmp.c_str());
-  if (auto st = add_missing_metadata(m->base_model, tmp); !st) return child_fail(st.error());
+  if (auto st = restore_base_metadata(m->base_model, tmp); !st) return child_fail(st.error());
   fs::rename(tmp, out, ec);
   if (ec) return child_fail(Error{ErrorKind::failed, out.string(), "cannot be written: " + ec.message(), ""});
   if (auto st = util::write_file_atomic(dir / "metrics.json", metrics.dump(2) + "\n"); !st)

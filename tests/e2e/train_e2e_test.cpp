@@ -201,14 +201,21 @@ TEST_F(TrainE2E, LlamaOptLowersTheTrainingLossAndSavesAModelThatGenerates) {
   EXPECT_GT(metrics["train_tokens_per_epoch"].get<int>(), 0);
   EXPECT_EQ(j["metrics"], metrics);
   EXPECT_NE(test::read_text(cand("cand_0001") / "train.log").find("epoch 1/1: train loss"), std::string::npos);
-  // llama.cpp's saver writes only the keys it knows; the base's others (its chat template) are kept.
+  // llama.cpp's saver writes only the keys it knows; the base's others (its chat template) are kept,
+  // and so is its context length (llama.cpp's optimizer sets it to the training context, 256 here).
+  std::vector<std::uint32_t> context_lengths;
   for (const fs::path& f : {m_dir / "base model.gguf", cand("cand_0001") / "output/model.gguf"}) {
     gguf_init_params params{true, nullptr};
     gguf_context* g = gguf_init_from_file(f.c_str(), params);
     ASSERT_NE(g, nullptr) << f;
     EXPECT_GE(gguf_find_key(g, "tokenizer.chat_template"), 0) << f;
+    const int64_t k = gguf_find_key(g, "llama.context_length");
+    ASSERT_GE(k, 0) << f;
+    context_lengths.push_back(gguf_get_val_u32(g, k));
     gguf_free(g);
   }
+  EXPECT_EQ(context_lengths[1], context_lengths[0]);
+  EXPECT_GT(context_lengths[1], 256u);
 
   // The saved model loads and generates.
   auto backend = llm::LlamaBackend::load({.model_path = (cand("cand_0001") / "output/model.gguf").string(),
