@@ -1,4 +1,5 @@
 // knowthy: parses the command line and dispatches to one command (src/cli/cmd_*.cpp).
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -7,6 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace knowthy;
+  // Past a file size limit (ulimit -f) a write fails with EFBIG, which the commands report,
+  // instead of the default SIGXFSZ ending the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"knowthy: a private, local-first learning loop over your Twitter/X archive", "knowthy"};
   app.set_version_flag("--version",
                        [] { return std::string("knowthy " KNOWTHY_VERSION "\n") + llm::llama_build_info(); });

@@ -3,8 +3,16 @@
 namespace knowthy::store {
 
 namespace {
+// A write that the disk refused: the transaction was rolled back, so the fix is space, not repair.
+std::string hint_for(int rc) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR)
+    return "the disk may be full (or a file size limit, ulimit -f, reached): the unfinished transaction was rolled "
+           "back; free some space and run the command again";
+  return {};
+}
 std::unexpected<Error> db_error(sqlite3* db, std::string_view what) {
-  return fail("database", std::string(what) + ": " + sqlite3_errmsg(db));
+  return fail("database", std::string(what) + ": " + sqlite3_errmsg(db), hint_for(sqlite3_extended_errcode(db)));
 }
 }  // namespace
 
@@ -35,8 +43,9 @@ Result<bool> Stmt::step() {
   if (rc == SQLITE_DONE) return false;
   sqlite3* db = sqlite3_db_handle(m_stmt.get());
   std::string msg = sqlite3_errmsg(db);
+  const int code = sqlite3_extended_errcode(db);
   sqlite3_reset(m_stmt.get());
-  return fail("database", msg);
+  return fail("database", msg, hint_for(code));
 }
 
 Status Stmt::exec() {
@@ -85,10 +94,10 @@ Result<Db> Db::open(const std::filesystem::path& path) {
 Status Db::exec(std::string_view sql) {
   std::string s(sql);
   char* err = nullptr;
-  if (sqlite3_exec(m_db.get(), s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  if (const int rc = sqlite3_exec(m_db.get(), s.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return fail("database", msg);
+    return fail("database", msg, hint_for(sqlite3_extended_errcode(m_db.get())));
   }
   return {};
 }

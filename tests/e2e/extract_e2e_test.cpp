@@ -16,6 +16,7 @@
 
 #include "pipeline/artifacts.hpp"
 #include "store/db.hpp"
+#include "support/invariants.hpp"
 #include "support/support.hpp"
 
 namespace knowthy {
@@ -57,47 +58,7 @@ class ExtractE2E : public ::testing::Test {
     return test::run_knowthy(args, env);
   }
 
-  // Every tweet that is neither deleted nor a retweet is in exactly one batch, and that batch is
-  // done or failed; the done batches' folders list exactly their tweets, and verify agrees.
-  // Returns the number of done batches.
-  int expect_exactly_once() {
-    auto db = store::Db::open(fs::path(m_ws) / "knowthy.db");
-    EXPECT_TRUE(db);
-    std::set<std::string> eligible;
-    std::map<std::int64_t, std::set<std::string>> by_batch;
-    auto st = db->prepare(
-        "SELECT t.id, t.batch_id, b.status, t.deleted, t.kind FROM tweets t LEFT JOIN batches b ON b.id = t.batch_id");
-    while (*st->step()) {
-      const std::string id = std::to_string(static_cast<std::uint64_t>(st->column_int(0)));
-      const bool wanted = st->column_int(3) == 0 && st->column_text(4) != "retweet";
-      if (!wanted) {
-        EXPECT_TRUE(st->column_is_null(1)) << "tweet " << id << " should be in no batch";
-        continue;
-      }
-      eligible.insert(id);
-      EXPECT_FALSE(st->column_is_null(1)) << "tweet " << id << " is in no batch";
-      const std::string status = st->column_text(2);
-      EXPECT_TRUE(status == "done" || status == "failed") << "tweet " << id << ": batch " << status;
-      if (status == "done") by_batch[st->column_int(1)].insert(id);
-    }
-    std::set<std::string> seen;
-    for (const auto& [b, ids] : by_batch) {
-      const std::string name = pipeline::batch_dir_name(b);
-      auto j = json::parse(test::read_text(fs::path(m_ws) / "runs" / name / "batch.json"));
-      std::set<std::string> listed;
-      for (const auto& t : j["tweet_ids"]) {
-        EXPECT_TRUE(seen.insert(t.get<std::string>()).second) << t << " is in two batches";
-        listed.insert(t.get<std::string>());
-      }
-      EXPECT_EQ(listed, ids) << name;
-      for (const auto& f : pipeline::batch_files())
-        EXPECT_TRUE(fs::exists(fs::path(m_ws) / "runs" / name / f)) << name << "/" << f;
-    }
-    auto v = kt({"verify", "--json"});
-    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
-    EXPECT_GT(eligible.size(), 0u);
-    return static_cast<int>(by_batch.size());
-  }
+  int expect_exactly_once() { return test::expect_exactly_once(m_ws); }
 
   test::TempDir m_dir;
   std::string m_ws;

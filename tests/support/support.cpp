@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,10 +50,14 @@ namespace {
 
 // Forks and execs build/knowthy with stdout and stderr on the given paths (or /dev/null).
 pid_t start_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
-                    const fs::path& out, const fs::path& err) {
+                    const fs::path& out, const fs::path& err, std::uint64_t file_size_limit = 0) {
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    if (file_size_limit > 0) {
+      const struct rlimit lim { file_size_limit, file_size_limit };
+      ::setrlimit(RLIMIT_FSIZE, &lim);
+    }
     int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int in = ::open("/dev/null", O_RDONLY);
@@ -81,6 +86,16 @@ RunResult run_knowthy(const std::vector<std::string>& args,
   fs::path out = tmp / "out", err = tmp / "err";
   RunResult r;
   r.exit_code = wait_exit(start_knowthy(args, env, out, err));
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+RunResult run_knowthy_with_file_limit(const std::vector<std::string>& args, std::uint64_t bytes) {
+  TempDir tmp;
+  fs::path out = tmp / "out", err = tmp / "err";
+  RunResult r;
+  r.exit_code = wait_exit(start_knowthy(args, {}, out, err, bytes));
   r.out = read_text(out);
   r.err = read_text(err);
   return r;

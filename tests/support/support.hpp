@@ -36,6 +36,9 @@ struct RunResult {
 RunResult run_knowthy(const std::vector<std::string>& args,
                       const std::vector<std::pair<std::string, std::string>>& env = {});
 
+// The same, under a file size limit (as `ulimit -f`): writes past `bytes` fail with EFBIG, as on a
+// full disk.
+RunResult run_knowthy_with_file_limit(const std::vector<std::string>& args, std::uint64_t bytes);
 // Starts build/knowthy in the background (output discarded); wait_exit() reaps it and returns
 // its exit code (128 + signal when killed).
 int spawn_knowthy(const std::vector<std::string>& args,
