@@ -166,7 +166,8 @@ Result<TickReport> run_tick(LoopContext& c) {
                           r->dpo_heldout, r->dpo_flagged, r->sft_train + r->sft_heldout));
   });
   step("health", [&]() -> Result<Outcome> {
-    auto r = pipeline::check_health(c.ws, c.cfg, {});
+    // The tick holds the lock: the checks must not wait for, or blame, a loop run in progress.
+    auto r = pipeline::check_health(c.ws, c.cfg, {.now = c.now, .loop_may_run = false, .probe = {}});
     if (!r) return std::unexpected(r.error());
     if (auto s = pipeline::write_health(c.ws, *r); !s) return std::unexpected(s.error());
     std::string worst;

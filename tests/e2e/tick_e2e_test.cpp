@@ -4,12 +4,14 @@
 // weekly report is written once; a tick while the workspace is locked exits 75.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "store/db.hpp"
 #include "store/lock.hpp"
 #include "support/support.hpp"
+#include "util/text.hpp"
 
 namespace knowthy {
 namespace {
@@ -73,6 +75,11 @@ TEST_F(TickE2E, EveryStepRunsInOrderAndTheTickIsRecorded) {
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->query_int("SELECT COUNT(*) FROM runs WHERE command = 'tick' AND status = 'ok'"), 1);
   EXPECT_EQ(*db->query_int("SELECT COUNT(*) FROM run_steps"), 8);
+  // The health step checked on the real clock: health.json says when, and the tick's age is sane.
+  const json h1 = json::parse(test::read_text(fs::path(m_ws) / "health.json"));
+  const auto checked = util::iso_to_unix(h1["checked_at"].get<std::string>());
+  ASSERT_TRUE(checked);
+  EXPECT_LT(std::llabs(*checked - static_cast<long long>(std::time(nullptr))), 3600) << h1.dump();
   // The next ticks read the rest, and health sees a successful tick.
   auto steps = tick();
   EXPECT_EQ(steps["extract"].first, "ok");
@@ -81,6 +88,7 @@ TEST_F(TickE2E, EveryStepRunsInOrderAndTheTickIsRecorded) {
   for (const auto& c : health["checks"]) {
     if (c["name"] == "tick") {
       EXPECT_EQ(c["status"], "ok") << c.dump();
+      EXPECT_EQ(c["reason"].get<std::string>().find("-"), std::string::npos) << c.dump();  // no negative age
     }
   }
   int ticks = 2;
