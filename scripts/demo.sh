@@ -32,6 +32,7 @@ fi
 ./build/knowthy --workspace "$demo/workspace" verify
 ./build/knowthy --workspace "$demo/workspace" status
 ./build/knowthy --workspace "$demo/workspace" models
+report=$(./build/knowthy --workspace "$demo/workspace" report)
 w="$demo/workspace"
 echo "outputs:"
 echo "  profile     $w/profile/profile.md (every claim links its tweets)"
@@ -40,4 +41,5 @@ echo "  health      $w/health.json"
 echo "  insights    $(ls "$w"/insights/*.md | tr '\n' ' ')"
 echo "  candidate   $w/models/cand_0001/ (manifest.json, metrics.json, eval.md)"
 echo "  batches     $w/runs/batch_NNNNNN/ (the raw draft and critique, batch.json)"
+echo "  report      $report (one page, no network: open it in a browser)"
 echo "demo: $(($(date +%s) - start)) s after the build"

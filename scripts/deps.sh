@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates nodejs npm python3
   libsqlite3-dev libarchive-dev libdeflate-dev zlib1g-dev libsimdjson-dev nlohmann-json3-dev
   libcli11-dev libfmt-dev libisal-dev libzip-dev libtomlplusplus-dev libutf8proc-dev libxxhash-dev libcpp-httplib-dev libssl-dev libbrotli-dev
+  libmd4c-dev libmd4c-html0-dev libxml2-dev chromium
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

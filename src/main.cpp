@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   cli::register_tick(app, g, run);
   cli::register_schedule(app, g, run);
   cli::register_daemon(app, g, run);
+  cli::register_report(app, g, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

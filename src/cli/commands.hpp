@@ -50,6 +50,7 @@ void register_eval(CLI::App& app, const GlobalOptions& g, Runner& run);  // eval
 void register_tick(CLI::App& app, const GlobalOptions& g, Runner& run);  // one pass of the loop
 void register_schedule(CLI::App& app, const GlobalOptions& g, Runner& run);
 void register_daemon(CLI::App& app, const GlobalOptions& g, Runner& run);
+void register_report(CLI::App& app, const GlobalOptions& g, Runner& run);
 
 // One tick under the workspace lock, stopped by SIGTERM/SIGINT (a util::CancelOnSignal must be
 // alive): `tick` and `daemon` alike.

@@ -49,4 +49,13 @@ Result<FileDigest> sha256_file(const std::filesystem::path& path) {
   return d;
 }
 
+std::string sha256_base64(std::string_view data) {
+  unsigned char digest[32];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  unsigned char out[64];
+  const int n = EVP_EncodeBlock(out, digest, static_cast<int>(len));
+  return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+}
+
 }  // namespace knowthy::util

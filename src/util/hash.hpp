@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "util/result.hpp"
 
@@ -15,5 +16,8 @@ struct FileDigest {
 
 // Reads the file once, in 1 MiB blocks.
 Result<FileDigest> sha256_file(const std::filesystem::path& path);
+
+// The SHA-256 of `data`, base64 (a Content-Security-Policy hash source).
+std::string sha256_base64(std::string_view data);
 
 }  // namespace knowthy::util

@@ -100,6 +100,12 @@ TEST(DemoE2E, TheDemoSettingsCompleteEveryStepOnTheSampleModel) {
   EXPECT_EQ(models["candidates"][0]["state"], verdict == "passed" ? "promoted" : "failed") << models.dump(1);
   EXPECT_EQ(models["active"]["name"], verdict == "passed" ? "cand_0001" : "base");
   EXPECT_EQ(kt({"models"}).exit_code, 0);
+  // The demo ends with the report, whose path it prints.
+  auto report = kt({"report"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const std::string path = report.out.substr(0, report.out.find('\n'));
+  EXPECT_EQ(fs::path(path).parent_path(), fs::path(ws) / "reports");
+  EXPECT_NE(test::read_text(path).find("<svg class=\"chart\" id=\"chart-months\""), std::string::npos);
 }
 
 }  // namespace

@@ -49,8 +49,10 @@ void write_text(const fs::path& p, const std::string& s) {
 namespace {
 
 // Forks and execs build/knowthy with stdout and stderr on the given paths (or /dev/null).
-pid_t start_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
-                    const fs::path& out, const fs::path& err, std::uint64_t file_size_limit = 0) {
+// Forks and execs `program` (looked up on PATH) with stdout and stderr on the given paths.
+pid_t start_process(const std::string& program, const std::vector<std::string>& args,
+                    const std::vector<std::pair<std::string, std::string>>& env, const fs::path& out,
+                    const fs::path& err, std::uint64_t file_size_limit = 0) {
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -66,15 +68,20 @@ pid_t start_knowthy(const std::vector<std::string>& args, const std::vector<std:
     ::dup2(in, 0);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
-    std::string bin = KNOWTHY_BIN;
+    std::string bin = program;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
+    ::execvp(bin.c_str(), argv.data());
     ::_exit(127);
   }
   return pid;
+}
+
+pid_t start_knowthy(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
+                    const fs::path& out, const fs::path& err, std::uint64_t file_size_limit = 0) {
+  return start_process(KNOWTHY_BIN, args, env, out, err, file_size_limit);
 }
 
 }  // namespace
@@ -86,6 +93,16 @@ RunResult run_knowthy(const std::vector<std::string>& args,
   fs::path out = tmp / "out", err = tmp / "err";
   RunResult r;
   r.exit_code = wait_exit(start_knowthy(args, env, out, err));
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+RunResult run_command(const std::vector<std::string>& argv) {
+  TempDir tmp;
+  fs::path out = tmp / "out", err = tmp / "err";
+  RunResult r;
+  r.exit_code = wait_exit(start_process(argv.at(0), {argv.begin() + 1, argv.end()}, {}, out, err));
   r.out = read_text(out);
   r.err = read_text(err);
   return r;

@@ -36,6 +36,8 @@ struct RunResult {
 RunResult run_knowthy(const std::vector<std::string>& args,
                       const std::vector<std::pair<std::string, std::string>>& env = {});
 
+// Any program (argv[0] looked up on PATH), the same way.
+RunResult run_command(const std::vector<std::string>& argv);
 // The same, under a file size limit (as `ulimit -f`): writes past `bytes` fail with EFBIG, as on a
 // full disk.
 RunResult run_knowthy_with_file_limit(const std::vector<std::string>& args, std::uint64_t bytes);
