@@ -23,10 +23,10 @@ Result<ArchiveTotals> archive_totals(Db& db) {
 }
 
 Result<std::vector<MonthKind>> tweets_by_month(Db& db) {
-  // tweets_by_time orders by created_at, so the grouping streams without a sort.
+  // One pass over the table (measured faster than walking tweets_by_time, which visits each row
+  // through the index); the groups are few.
   auto st = db.prepare(
-      "SELECT substr(created_at, 1, 7), kind, COUNT(*) FROM tweets INDEXED BY tweets_by_time WHERE deleted = 0 "
-      "GROUP BY 1, 2 ORDER BY 1, 2");
+      "SELECT substr(created_at, 1, 7), kind, COUNT(*) FROM tweets WHERE deleted = 0 GROUP BY 1, 2 ORDER BY 1, 2");
   if (!st) return std::unexpected(st.error());
   std::vector<MonthKind> out;
   for (;;) {
