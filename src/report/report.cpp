@@ -277,50 +277,38 @@ Result<std::string> datasets_section(store::Db& db) {
 }
 
 // ---- The models ----
+// The built-in evaluator's metrics (eval.json): value, 95% interval, and the threshold with its
+// direction where the metric has one.
 std::vector<IntervalRow> metric_rows(const json& metrics) {
+  struct Spec {
+    const char *key, *name, *value, *interval, *threshold, *rule;
+    double fallback;
+  };
+  static const Spec specs[] = {
+      {"heldout_chosen_logprob", "held-out log-prob gain", "gain", "gain_ci95", "min_gain", "at least", 0.0},
+      {"preference_accuracy", "preference accuracy", "value", "ci95", "min", "at least", 0.55},
+      {"mean_margin", "mean margin (nats)", "value", "ci95", nullptr, "", 0.0},
+      {"regression", "regression on own tweets", "value", "ci95", "max", "at most", 0.02},
+  };
   std::vector<IntervalRow> rows;
-  auto ci = [](const json& m, const char* key, IntervalRow& r) {
-    if (m.contains(key) && m[key].is_array() && m[key].size() == 2) {
-      r.lo = m[key][0].get<double>();
-      r.hi = m[key][1].get<double>();
+  for (const auto& sp : specs) {
+    if (!metrics.contains(sp.key) || !metrics[sp.key].contains(sp.value)) continue;
+    const json& m = metrics[sp.key];
+    IntervalRow r;
+    r.name = sp.name;
+    r.value = m[sp.value].get<double>();
+    if (m.contains(sp.interval) && m[sp.interval].is_array() && m[sp.interval].size() == 2) {
+      r.lo = m[sp.interval][0].get<double>();
+      r.hi = m[sp.interval][1].get<double>();
       r.has_interval = true;
     }
-  };
-  if (metrics.contains("heldout_chosen_logprob") && metrics["heldout_chosen_logprob"].contains("gain")) {
-    const auto& m = metrics["heldout_chosen_logprob"];
-    IntervalRow r;
-    r.name = "held-out log-prob gain";
-    r.value = m["gain"].get<double>();
-    ci(m, "gain_ci95", r);
-    r.threshold = m.value("min_gain", 0.0), r.has_threshold = true, r.rule = "at least",
-    r.pass = m.value("pass", false);
-    rows.push_back(r);
-  }
-  if (metrics.contains("preference_accuracy") && metrics["preference_accuracy"].contains("value")) {
-    const auto& m = metrics["preference_accuracy"];
-    IntervalRow r;
-    r.name = "preference accuracy";
-    r.value = m["value"].get<double>();
-    ci(m, "ci95", r);
-    r.threshold = m.value("min", 0.55), r.has_threshold = true, r.rule = "at least", r.pass = m.value("pass", false);
-    rows.push_back(r);
-  }
-  if (metrics.contains("mean_margin") && metrics["mean_margin"].contains("value")) {
-    const auto& m = metrics["mean_margin"];
-    IntervalRow r;
-    r.name = "mean margin (nats)";
-    r.value = m["value"].get<double>();
-    ci(m, "ci95", r);
-    rows.push_back(r);
-  }
-  if (metrics.contains("regression") && metrics["regression"].contains("value")) {
-    const auto& m = metrics["regression"];
-    IntervalRow r;
-    r.name = "regression on own tweets";
-    r.value = m["value"].get<double>();
-    ci(m, "ci95", r);
-    r.threshold = m.value("max", 0.02), r.has_threshold = true, r.rule = "at most", r.pass = m.value("pass", false);
-    rows.push_back(r);
+    if (sp.threshold) {
+      r.threshold = m.value(sp.threshold, sp.fallback);
+      r.has_threshold = true;
+      r.rule = sp.rule;
+      r.pass = m.value("pass", false);
+    }
+    rows.push_back(std::move(r));
   }
   return rows;
 }

@@ -5,7 +5,7 @@
 namespace knowthy::report {
 
 inline constexpr const char* k_style = R"css(
-:root{--bg:#fff;--fg:#1b1b1b;--muted:#4d4d4d;--line:#d0d0d0;--link:#0b57d0;--panel:#f5f6f8;
+:root{--bg:#ffffff;--fg:#1b1b1b;--muted:#4d4d4d;--line:#d0d0d0;--link:#0b57d0;--panel:#f5f6f8;
 --s0:#1f6fb2;--s1:#c2571a;--s2:#2e7d32;--s3:#8e44ad;--s4:#6d6d6d;--s5:#b8860b;
 --ok-fg:#1e6b30;--ok-bg:#e3f4e6;--bad-fg:#9b1c1c;--bad-bg:#fde8e8;--mid-fg:#6b4a00;--mid-bg:#fff3d6}
 @media (prefers-color-scheme:dark){:root{--bg:#121417;--fg:#e6e6e6;--muted:#b4b4b4;--line:#3a3f45;--link:#8ab4f8;

@@ -2,10 +2,14 @@
 // their data (with a title, a description and a table of the numbers).
 #include "report/html.hpp"
 
+#include "report/style.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace knowthy::report {
 namespace {
@@ -59,6 +63,51 @@ TEST(ReportHtml, LineChartsSkipMissingPointsAndIntervalsShowTheirThreshold) {
   EXPECT_NE(h.find("data-value=\"0.6\""), std::string::npos) << h;
   EXPECT_NE(h.find("threshold: at least 0.55"), std::string::npos) << h;
   EXPECT_NE(h.find("95% interval [0.4, 0.8]"), std::string::npos) << h;
+}
+
+}  // namespace
+}  // namespace knowthy::report
+
+namespace knowthy::report {
+namespace {
+
+// WCAG 2 relative luminance and contrast ratio.
+double luminance(const std::string& hex) {
+  auto channel = [&](int i) {
+    const double c = std::stoi(hex.substr(1 + 2 * i, 2), nullptr, 16) / 255.0;
+    return c <= 0.03928 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+  };
+  return 0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2);
+}
+double contrast(const std::string& a, const std::string& b) {
+  const double la = luminance(a), lb = luminance(b);
+  return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
+}
+
+// Both colour schemes of the style sheet pass WCAG AA: text 4.5:1 on its background, chart marks
+// 3:1 (non-text contrast).
+TEST(ReportHtml, BothColourSchemesPassWcagAa) {
+  const std::string css = k_style;
+  const auto dark_at = css.find("prefers-color-scheme:dark");
+  ASSERT_NE(dark_at, std::string::npos);
+  for (const bool dark : {false, true}) {
+    const std::string block = dark ? css.substr(dark_at) : css.substr(0, dark_at);
+    auto var = [&](const std::string& name) {
+      const auto p = block.find("--" + name + ":#");
+      EXPECT_NE(p, std::string::npos) << name;
+      return p == std::string::npos ? std::string("#000000") : block.substr(p + name.size() + 3, 7);
+    };
+    for (const auto& [fg, bg] : std::vector<std::pair<std::string, std::string>>{{"fg", "bg"},
+                                                                                 {"muted", "bg"},
+                                                                                 {"muted", "panel"},
+                                                                                 {"link", "bg"},
+                                                                                 {"ok-fg", "ok-bg"},
+                                                                                 {"bad-fg", "bad-bg"},
+                                                                                 {"mid-fg", "mid-bg"}})
+      EXPECT_GE(contrast(var(fg), var(bg)), 4.5) << (dark ? "dark: " : "light: ") << fg << " on " << bg;
+    for (int s = 0; s < 6; ++s)
+      EXPECT_GE(contrast(var("s" + std::to_string(s)), var("bg")), 3.0) << (dark ? "dark: s" : "light: s") << s;
+  }
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "support/support.hpp"
+
 namespace knowthy::schedule {
 namespace {
 
@@ -25,25 +27,7 @@ CronExpr cron(const char* text) {
   return c ? *c : *CronExpr::parse("* * * * *");
 }
 
-// Sets TZ for the test's lifetime.
-class ScopedTz {
- public:
-  explicit ScopedTz(const char* tz) {
-    if (const char* old = std::getenv("TZ")) m_old = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ScopedTz() {
-    if (m_old)
-      ::setenv("TZ", m_old->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-
- private:
-  std::optional<std::string> m_old;
-};
+using test::ScopedTz;
 
 TEST(Cron, MalformedExpressionsAreBadInputSayingWhichField) {
   struct Case {

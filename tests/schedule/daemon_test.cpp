@@ -17,6 +17,8 @@
 
 #include "knowledge/insights.hpp"
 
+#include "support/support.hpp"
+
 namespace knowthy::schedule {
 namespace {
 
@@ -28,24 +30,7 @@ std::int64_t utc(int y, int mo, int d, int h, int mi, int s = 0) {
   return static_cast<std::int64_t>(timegm(&t));
 }
 
-class ScopedTz {
- public:
-  explicit ScopedTz(const char* tz) {
-    if (const char* old = std::getenv("TZ")) m_old = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ScopedTz() {
-    if (m_old)
-      ::setenv("TZ", m_old->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-
- private:
-  std::optional<std::string> m_old;
-};
+using test::ScopedTz;
 
 constexpr const char* k_cet = "CET-1CEST,M3.5.0,M10.5.0/3";  // Europe/Berlin's rule, as POSIX TZ
 

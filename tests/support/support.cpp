@@ -278,4 +278,21 @@ FakeHttpServer::~FakeHttpServer() {
   m_impl->thread.join();
 }
 
+ScopedTz::ScopedTz(const char* tz) {
+  if (const char* old = std::getenv("TZ")) {
+    m_old = old;
+    m_had = true;
+  }
+  ::setenv("TZ", tz, 1);
+  ::tzset();
+}
+
+ScopedTz::~ScopedTz() {
+  if (m_had)
+    ::setenv("TZ", m_old.c_str(), 1);
+  else
+    ::unsetenv("TZ");
+  ::tzset();
+}
+
 }  // namespace knowthy::test

@@ -108,6 +108,20 @@ std::vector<std::string> sample_model_args(const std::filesystem::path& path);
 std::string threads_setting();
 
 std::string read_text(const std::filesystem::path& p);
+
+// Sets TZ (a POSIX rule such as "CET-1CEST,M3.5.0,M10.5.0/3": no time zone database needed) for
+// its lifetime.
+class ScopedTz {
+ public:
+  explicit ScopedTz(const char* tz);
+  ~ScopedTz();
+  ScopedTz(const ScopedTz&) = delete;
+  ScopedTz& operator=(const ScopedTz&) = delete;
+
+ private:
+  std::string m_old;
+  bool m_had = false;
+};
 void write_text(const std::filesystem::path& p, const std::string& s);
 
 }  // namespace knowthy::test
