@@ -1,7 +1,8 @@
 // Opens knowthy's HTML report in Debian's chromium (headless, through playwright-core) at 1280 px
 // and at 360 px, takes full-page screenshots, and prints what the page did as one JSON object:
 // console errors, requests (any at all is a leak: the page is one file), each chart's marks as the
-// DOM has them, horizontal overflow, the claim search at work, and whether a planted script ran.
+// DOM has them, horizontal overflow, the claim search at work, whether a planted script ran, and
+// the print style (a PDF is written beside the screenshots).
 // Usage: node report_check.mjs REPORT.html OUT_DIR [SEARCH_TERM]
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
@@ -54,6 +55,16 @@ try {
       await page.fill('#claim-search', 'zzzz-no-claim-says-this');
       w.search_none = await page.evaluate(() => document.querySelectorAll('li.claim:not([hidden])').length);
       await page.fill('#claim-search', '');
+    }
+    if (width === 1280) {
+      // Printing: the navigation and the search box are not printed, and a PDF comes out.
+      await page.emulateMedia({ media: 'print' });
+      result.print = await page.evaluate(() => ({
+        nav_hidden: getComputedStyle(document.querySelector('nav')).display === 'none',
+        background: getComputedStyle(document.body).backgroundColor,
+      }));
+      await page.pdf({ path: `${outDir}/report.pdf`, format: 'A4', printBackground: false });
+      await page.emulateMedia({ media: 'screen' });
     }
     result.widths[width] = w;
     await page.close();

@@ -2,7 +2,8 @@
 // planted with a <script> into its claims, the command trainer, the built-in evaluator), its report
 // parsed with libxml2 and checked number by number against the workspace, then opened in Debian's
 // chromium at 1280 and 360 px: no console error, no request, every chart's marks, the claim
-// search, the planted script inert. Screenshots go to build/test-artifacts/report/.
+// search, the planted script inert, the print style. Screenshots and a PDF go to
+// build/test-artifacts/report/.
 #include <gtest/gtest.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
@@ -241,6 +242,10 @@ TEST_F(ReportE2E, EverySectionShowsTheWorkspacesNumbersAndTheBrowserFindsThemToo
       prev = level.get<int>();
     }
   }
+  // It prints: no navigation or search on paper, a white page, and a PDF.
+  EXPECT_TRUE(b["print"]["nav_hidden"].get<bool>()) << b["print"];
+  EXPECT_EQ(b["print"]["background"], "rgb(255, 255, 255)") << b["print"];
+  EXPECT_GT(fs::file_size(shots / "report.pdf"), 1000u);
   EXPECT_TRUE(fs::exists(shots / "report-1280.png"));
   EXPECT_TRUE(fs::exists(shots / "report-360.png"));
 }
