@@ -77,18 +77,10 @@ Status daemon_cmd(const GlobalOptions& g) {
                  {"error", clip(format_error(rep.error()))}});
       return;
     }
-    json steps = json::array();
-    for (const auto& s : rep->steps)
-      steps.push_back({{"step", s.name},
-                       {"status", schedule::to_string(s.status)},
-                       {"seconds", s.seconds},
-                       {"detail", clip(s.detail)}});
-    log.write({{"event", "tick"},
-               {"run_id", rep->run_id},
-               {"status", rep->failed()  ? "failed"
-                          : rep->stopped ? "stopped"
-                                         : "ok"},
-               {"steps", steps}});
+    json event = rep->to_json();
+    for (auto& s : event["steps"]) s["detail"] = clip(s["detail"].get<std::string>());
+    event["event"] = "tick";
+    log.write(std::move(event));
   };
   schedule::Daemon daemon(std::move(*settings), clock, std::move(hooks));
   const auto stats = daemon.run(last_tick);

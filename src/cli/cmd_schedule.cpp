@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "schedule/daemon.hpp"
 #include "schedule/systemd.hpp"
 #include "util/process.hpp"
 
@@ -25,13 +26,9 @@ Result<Loaded> load(const GlobalOptions& g) {
   if (!ws) return std::unexpected(ws.error());
   auto cfg = store::load_config(ws->config_path());
   if (!cfg) return std::unexpected(cfg.error());
-  auto cron = schedule::CronExpr::parse(cfg->schedule.cron);
-  if (!cron) {
-    auto e = cron.error();
-    e.what = "[schedule] cron: " + e.what;
-    return std::unexpected(e);
-  }
-  return Loaded{std::move(*ws), *cron, cfg->schedule.zone == "utc" ? schedule::Zone::utc : schedule::Zone::local};
+  auto s = schedule::daemon_settings(*cfg);  // the daemon's schedule, the timer's too
+  if (!s) return std::unexpected(s.error());
+  return Loaded{std::move(*ws), std::move(s->cron), s->zone};
 }
 
 // A command's success, or its output when it failed or could not run.

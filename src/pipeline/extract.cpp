@@ -158,11 +158,9 @@ Result<ExtractResult> run_extract(store::Workspace& ws, const store::Config& cfg
   BatchRunner runner(queue, ws.dir() / "runs", *backend, clock, std::move(*prompts), opt, std::move(events));
 
   if (auto s = store::close_interrupted_runs(ws.db(), false); !s) return std::unexpected(s.error());
-  auto ins = ws.db().prepare("INSERT INTO runs (command, started_at, status) VALUES (?1, ?2, 'running')");
-  if (!ins) return std::unexpected(ins.error());
-  ins->bind(1, req.command).bind(2, util::now_iso());
-  if (auto s = ins->exec(); !s) return std::unexpected(s.error());
-  r.run_id = sqlite3_last_insert_rowid(ws.db().get());
+  auto run_id = store::begin_run(ws.db(), req.command);
+  if (!run_id) return std::unexpected(run_id.error());
+  r.run_id = *run_id;
 
   auto sum = runner.run();
   auto upd = ws.db().prepare(

@@ -44,11 +44,9 @@ std::string badge(const std::string& status) {
 }
 
 // ---- The archive ----
-Result<std::string> archive_section(store::Db& db) {
-  auto totals = store::archive_totals(db);
-  if (!totals) return std::unexpected(totals.error());
+Result<std::string> archive_section(store::Db& db, const store::ArchiveTotals& totals) {
   std::string s = "<section id=\"archive\" aria-labelledby=\"h-archive\"><h2 id=\"h-archive\">The archive</h2>";
-  if (totals->tweets + totals->deleted == 0)
+  if (totals.tweets + totals.deleted == 0)
     return s + none_yet("No archive imported yet: run `knowthy ingest`.") + "</section>";
   auto months = store::tweets_by_month(db);
   if (!months) return std::unexpected(months.error());
@@ -72,14 +70,14 @@ Result<std::string> archive_section(store::Db& db) {
     c.series[static_cast<size_t>(it - kinds.begin())].values[at[m.month]] = static_cast<double>(m.tweets);
     by_kind[m.kind] += m.tweets;
   }
-  std::vector<std::vector<std::string>> rows{{"tweets", number(static_cast<double>(totals->tweets))}};
+  std::vector<std::vector<std::string>> rows{{"tweets", number(static_cast<double>(totals.tweets))}};
   for (const auto& k : kinds) rows.push_back({esc(k), number(static_cast<double>(by_kind[k]))});
-  rows.push_back({"deleted tweets", number(static_cast<double>(totals->deleted))});
-  rows.push_back({"note tweets merged", number(static_cast<double>(totals->notes))});
-  rows.push_back({"likes", number(static_cast<double>(totals->likes))});
-  rows.push_back({"from", esc(totals->first.substr(0, 10))});
-  rows.push_back({"to", esc(totals->last.substr(0, 10))});
-  s += fmt::format("<p>@{}: {} tweets over {} months.</p>", esc(totals->username), totals->tweets, labels.size());
+  rows.push_back({"deleted tweets", number(static_cast<double>(totals.deleted))});
+  rows.push_back({"note tweets merged", number(static_cast<double>(totals.notes))});
+  rows.push_back({"likes", number(static_cast<double>(totals.likes))});
+  rows.push_back({"from", esc(totals.first.substr(0, 10))});
+  rows.push_back({"to", esc(totals.last.substr(0, 10))});
+  s += fmt::format("<p>@{}: {} tweets over {} months.</p>", esc(totals.username), totals.tweets, labels.size());
   s += "<div class=\"totals\">" + table({"", "count"}, rows, "Totals") + "</div>";
   s += labels.empty() ? none_yet("Every tweet was deleted: no month to chart.") : stacked_bars(c);
   return s + "</section>";
@@ -326,9 +324,10 @@ Result<std::string> models_section(store::Workspace& ws, const store::Config& cf
   if (rows->empty())
     return s + none_yet("No candidate yet: the train gate opens once enough new data is in.") + "</section>";
   std::vector<std::vector<std::string>> table_rows;
-  const store::CandidateRow* last_trained = nullptr;
-  std::string last_eval_name;
-  json last_eval;
+  // The latest candidate with a loss curve, and the latest built-in evaluation, as read once.
+  std::string last_trained, last_eval_name;
+  json last_metrics, last_eval;
+  std::vector<IntervalRow> last_eval_rows;
   for (const auto& c : *rows) {
     const fs::path dir = ws.dir() / "models" / c.name;
     const json metrics = read_json(dir / "metrics.json");
@@ -337,11 +336,17 @@ Result<std::string> models_section(store::Workspace& ws, const store::Config& cf
     if (metrics.is_object() && metrics.contains("train_loss_before") && metrics.contains("train_loss_after")) {
       loss = number(metrics["train_loss_before"].get<double>()) + " &rarr; " +
              number(metrics["train_loss_after"].get<double>());
-      if (metrics.contains("epochs") && !metrics["epochs"].empty()) last_trained = &c;
+      if (metrics.contains("epochs") && !metrics["epochs"].empty()) {
+        last_trained = c.name;
+        last_metrics = metrics;
+      }
     }
-    if (eval.is_object() && eval.contains("metrics") && !metric_rows(eval["metrics"]).empty()) {
-      last_eval = eval;
-      last_eval_name = c.name;
+    if (eval.is_object() && eval.contains("metrics")) {
+      if (auto rows_now = metric_rows(eval["metrics"]); !rows_now.empty()) {
+        last_eval = eval;
+        last_eval_name = c.name;
+        last_eval_rows = std::move(rows_now);
+      }
     }
     table_rows.push_back({esc(c.name), badge(std::string(store::to_string(c.state))), esc(c.trainer), esc(c.created_at),
                           loss, esc(c.reason.value_or(""))});
@@ -349,12 +354,12 @@ Result<std::string> models_section(store::Workspace& ws, const store::Config& cf
   s += "<h3 id=\"h-candidates\">Candidates</h3>" +
        table({"candidate", "state", "trainer", "created", "train loss", "why"}, table_rows);
   s += "<h3 id=\"h-loss\">Training loss</h3>";
-  if (!last_trained) {
+  if (last_trained.empty()) {
     s += none_yet("No candidate has a loss curve (the built-in trainer writes one).");
   } else {
-    const json m = read_json(ws.dir() / "models" / last_trained->name / "metrics.json");
+    const json& m = last_metrics;
     Chart c{.id = "chart-loss",
-            .title = "Training loss of " + last_trained->name,
+            .title = "Training loss of " + last_trained,
             .desc = "Loss per token before training and after each epoch, on the training data and on held-out data.",
             .unit = "nats/token",
             .labels = {"before"},
@@ -374,7 +379,7 @@ Result<std::string> models_section(store::Workspace& ws, const store::Config& cf
     s += "<p>" + esc(last_eval_name) + ": " + badge(last_eval.value("verdict", "")) + "</p>";
     s += interval_chart("chart-eval", "Evaluation of " + last_eval_name,
                         "Each metric's value (dot) with its 95% bootstrap interval (bar) against its threshold (tick).",
-                        metric_rows(last_eval["metrics"]));
+                        last_eval_rows);
   }
   s += "<h3 id=\"h-promotions\">Promotions and rollbacks</h3>";
   auto history = store::promotion_history(ws.db());
@@ -417,11 +422,11 @@ std::string insights_section(store::Workspace& ws) {
 
 Result<std::string> render_report(store::Workspace& ws, const store::Config& cfg, const std::string& now_iso) {
   store::Db& db = ws.db();
-  auto totals = store::archive_totals(db);
+  auto totals = store::archive_totals(db);  // counts every tweet: once, for the archive and the title
   if (!totals) return std::unexpected(totals.error());
   std::string body;
-  for (auto part :
-       {archive_section(db), loop_section(ws), profile_section(ws), datasets_section(db), models_section(ws, cfg)}) {
+  for (auto part : {archive_section(db, *totals), loop_section(ws), profile_section(ws), datasets_section(db),
+                    models_section(ws, cfg)}) {
     if (!part) return std::unexpected(part.error());
     body += *part;
   }

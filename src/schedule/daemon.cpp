@@ -15,6 +15,9 @@ using nlohmann::json;
 namespace {
 constexpr std::int64_t k_max_wait_s = 60;  // a clock change is noticed within this long
 constexpr int k_max_count = 1'000'000;     // due times counted at most (a clock years ahead)
+
+const char* zone_name(Zone z) { return z == Zone::utc ? "utc" : "local"; }
+json at(std::int64_t t) { return t == -1 ? json(nullptr) : json(util::unix_to_iso(t)); }
 }  // namespace
 
 std::int64_t SystemWallClock::now() { return static_cast<std::int64_t>(std::time(nullptr)); }
@@ -43,19 +46,12 @@ int Daemon::count_due(std::int64_t after, std::int64_t until) const {
 
 DaemonStats Daemon::run(std::int64_t last_tick) {
   DaemonStats stats;
-  const auto& cron = [this]() -> const CronExpr& { return m_settings.cron; };
   std::int64_t now = m_clock.now();
-  // Like Persistent=true: a due time that passed since the last tick (or none ever) ticks now.
-  std::int64_t due = -1;
-  if (last_tick <= 0) {
-    due = now;
-  } else {
-    due = cron().next_after(last_tick, m_settings.zone);  // already passed: the loop ticks at once
-  }
-  m_hooks.log({{"event", "start"},
-               {"cron", cron().text()},
-               {"zone", m_settings.zone == Zone::utc ? "utc" : "local"},
-               {"next", due == -1 ? json(nullptr) : json(util::unix_to_iso(due))}});
+  // Like Persistent=true: a due time that passed since the last tick (or none ever) ticks now; one
+  // that passed is simply due already.
+  std::int64_t due = last_tick <= 0 ? now : m_settings.cron.next_after(last_tick, m_settings.zone);
+  m_hooks.log(
+      {{"event", "start"}, {"cron", m_settings.cron.text()}, {"zone", zone_name(m_settings.zone)}, {"next", at(due)}});
   while (!m_hooks.stop_requested()) {
     if (m_hooks.take_reload()) {
       auto s = m_hooks.reload();
@@ -63,16 +59,18 @@ DaemonStats Daemon::run(std::int64_t last_tick) {
         ++stats.reloads;
         m_settings = std::move(*s);
         now = m_clock.now();
-        due = cron().next_after(now, m_settings.zone);
+        due = m_settings.cron.next_after(now, m_settings.zone);
         m_hooks.log({{"event", "reload"},
                      {"status", "ok"},
-                     {"cron", cron().text()},
-                     {"zone", m_settings.zone == Zone::utc ? "utc" : "local"},
-                     {"next", due == -1 ? json(nullptr) : json(util::unix_to_iso(due))}});
+                     {"cron", m_settings.cron.text()},
+                     {"zone", zone_name(m_settings.zone)},
+                     {"next", at(due)}});
       } else {
         ++stats.bad_reloads;
-        m_hooks.log(
-            {{"event", "reload"}, {"status", "failed"}, {"error", format_error(s.error())}, {"kept", cron().text()}});
+        m_hooks.log({{"event", "reload"},
+                     {"status", "failed"},
+                     {"error", format_error(s.error())},
+                     {"kept", m_settings.cron.text()}});
       }
       continue;
     }
@@ -105,8 +103,8 @@ DaemonStats Daemon::run(std::int64_t last_tick) {
       stats.skipped_busy += busy;
       m_hooks.log({{"event", "skipped"}, {"due_times", busy}, {"reason", "they came while a tick was running"}});
     }
-    due = cron().next_after(served, m_settings.zone);
-    m_hooks.log({{"event", "next"}, {"at", due == -1 ? json(nullptr) : json(util::unix_to_iso(due))}});
+    due = m_settings.cron.next_after(served, m_settings.zone);
+    m_hooks.log({{"event", "next"}, {"at", at(due)}});
   }
   return stats;
 }

@@ -44,7 +44,7 @@ struct DaemonSettings {
   CronExpr cron;
   Zone zone = Zone::local;
 };
-// From [schedule] cron and zone; bad input naming the key.
+// From [schedule] cron and zone (for `schedule install` as well); bad input naming the key.
 Result<DaemonSettings> daemon_settings(const store::Config& cfg);
 
 struct DaemonHooks {

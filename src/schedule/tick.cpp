@@ -39,11 +39,13 @@ bool TickReport::failed() const {
   return false;
 }
 
+std::string_view TickReport::status() const { return failed() ? "failed" : stopped ? "stopped" : "ok"; }
+
 json TickReport::to_json() const {
   json list = json::array();
   for (const auto& s : steps)
     list.push_back({{"step", s.name}, {"status", to_string(s.status)}, {"detail", s.detail}, {"seconds", s.seconds}});
-  return {{"run_id", run_id}, {"status", failed() ? "failed" : stopped ? "stopped" : "ok"}, {"steps", list}};
+  return {{"run_id", run_id}, {"status", status()}, {"steps", list}};
 }
 
 namespace {
@@ -261,12 +263,7 @@ Result<TickReport> run_tick(LoopContext& c) {
     if (s.status == StepStatus::failed) message += (message.empty() ? "" : "; ") + s.name + ": " + s.detail;
   if (stopping()) rep.stopped = true;
   if (rep.stopped) message += (message.empty() ? "" : "; ") + std::string("stopped by a signal");
-  if (auto st = store::finish_run(db, rep.run_id,
-                                  rep.failed()  ? "failed"
-                                  : rep.stopped ? "stopped"
-                                                : "ok",
-                                  message);
-      !st)
+  if (auto st = store::finish_run(db, rep.run_id, std::string(rep.status()), message); !st)
     return std::unexpected(st.error());
   return rep;
 }

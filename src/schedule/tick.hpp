@@ -38,6 +38,8 @@ struct TickReport {
   std::vector<StepResult> steps;
   bool stopped = false;  // a signal came: the steps after it were skipped
   bool failed() const;
+  // failed (a step failed), stopped (a signal came) or ok: the tick's `runs` status.
+  std::string_view status() const;
   nlohmann::json to_json() const;
 };
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/db.hpp"
 
@@ -22,6 +23,8 @@ struct RunRow {
   std::int64_t id = 0;
   std::string command, started_at, finished_at, status, message;
 };
+// The newest `limit` runs of `command`, newest first.
+Result<std::vector<RunRow>> recent_runs(Db& db, const std::string& command, int limit);
 // The newest run of `command`, if any.
 Result<std::optional<RunRow>> last_run(Db& db, const std::string& command);
 
@@ -30,5 +33,7 @@ struct RunStep {
   double seconds = 0;
 };
 Status record_step(Db& db, std::int64_t run_id, int index, const RunStep& s);
+// A run's steps, in order.
+Result<std::vector<RunStep>> run_steps(Db& db, std::int64_t run_id);
 
 }  // namespace knowthy::store

@@ -73,34 +73,13 @@ Result<std::vector<FailureReason>> failure_reasons(Db& db, int limit) {
 }
 
 Result<std::vector<TickRecord>> recent_ticks(Db& db, int limit) {
-  auto st = db.prepare(
-      "SELECT id, command, started_at, COALESCE(finished_at, ''), status, COALESCE(message, '') FROM runs WHERE "
-      "command = 'tick' ORDER BY id DESC LIMIT ?1");
-  if (!st) return std::unexpected(st.error());
-  st->bind(1, static_cast<std::int64_t>(limit));
+  auto runs = recent_runs(db, "tick", limit);
+  if (!runs) return std::unexpected(runs.error());
   std::vector<TickRecord> out;
-  for (;;) {
-    auto r = st->step();
-    if (!r) return std::unexpected(r.error());
-    if (!*r) break;
-    out.push_back({RunRow{st->column_int(0), st->column_text(1), st->column_text(2), st->column_text(3),
-                          st->column_text(4), st->column_text(5)},
-                   {}});
-  }
-  auto steps = db.prepare(
-      "SELECT step, status, COALESCE(detail, ''), COALESCE(started_at, ''), COALESCE(seconds, 0) FROM run_steps WHERE "
-      "run_id = ?1 ORDER BY idx");
-  if (!steps) return std::unexpected(steps.error());
-  for (auto& t : out) {
-    steps->bind(1, t.run.id);
-    for (;;) {
-      auto r = steps->step();
-      if (!r) return std::unexpected(r.error());
-      if (!*r) break;
-      t.steps.push_back({steps->column_text(0), steps->column_text(1), steps->column_text(2), steps->column_text(3),
-                         steps->column_double(4)});
-    }
-    steps->reset();
+  for (auto& run : *runs) {
+    auto steps = run_steps(db, run.id);
+    if (!steps) return std::unexpected(steps.error());
+    out.push_back({std::move(run), std::move(*steps)});
   }
   return out;
 }
