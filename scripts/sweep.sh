@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 first="${1:-1}"
 last="${2:-16}"
 bash scripts/build.sh release >/dev/null
-model_tests='^(LlamaBackendTest|LlamaServerTest|SampleModel|SampleModelE2E|ExtractE2E\.TheTinyModel|FaultE2E\.AModelServer|ModelCheckE2E\.(EmbeddedModelWorks|BoundsThat)|Extraction\.UnderTheBatchSchema|Score\.|DemoE2E)'
+model_tests='^(LlamaBackendTest|LlamaServerTest|SampleModel|SampleModelE2E|ExtractE2E\.TheTinyModel|FaultE2E\.AModelServer|ModelCheckE2E\.(EmbeddedModelWorks|BoundsThat)|Extraction\.UnderTheBatchSchema|Score\.|PlantedPreferences\.|DemoE2E)'
 start=$(date +%s)
 failed=()
 for seed in $(seq "$first" "$last"); do

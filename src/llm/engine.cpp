@@ -45,6 +45,7 @@ Result<llama_model_ptr> load_model(const ModelLoadOptions& o) {
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = o.gpu_layers;
   if (o.writable) mp.load_mode = LLAMA_LOAD_MODE_NONE;
+  mp.use_extra_bufts = o.repack;
   llama_model_ptr model(llama_model_load_from_file(o.path.c_str(), mp));
   if (!model)
     return bad_input(o.path, "llama.cpp cannot load this file as a model",

@@ -23,6 +23,7 @@ struct ModelLoadOptions {
   std::string path;
   int gpu_layers = 999;   // offloaded when llama.cpp has a GPU backend (ignored otherwise)
   bool writable = false;  // read into memory instead of mapped: training changes the weights
+  bool repack = true;     // CPU weight repacking; off for training (the backward pass reads the plain layout)
 };
 
 // Bad input when the file is missing or llama.cpp cannot read it as a model.

@@ -210,7 +210,7 @@ LlamaBackend::~LlamaBackend() = default;
 Result<std::unique_ptr<LlamaBackend>> LlamaBackend::load(const LlamaOptions& o) {
   if (o.parallel < 1 || o.parallel > 64) return bad_input("model.parallel", "must be between 1 and 64");
   if (o.context < 64) return bad_input("model.context", "must be at least 64 tokens");
-  auto model = load_model({.path = o.model_path, .gpu_layers = o.gpu_layers, .writable = false});
+  auto model = load_model({.path = o.model_path, .gpu_layers = o.gpu_layers, .writable = false, .repack = true});
   if (!model) return std::unexpected(model.error());
 
   auto impl = std::make_unique<Impl>();

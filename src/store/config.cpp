@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <regex>
 #include <set>
 
 #include "util/text.hpp"
@@ -131,7 +132,8 @@ const std::vector<ConfigKey>& config_keys() {
                 {"none", "command", "llama-opt"},
                 "Trainer of new model candidates: \"none\" (the candidate's manifest and frozen datasets are\n"
                 "written and it stays ready for you to train), \"command\" (your trainer: TRL, Axolotl,\n"
-                "mlx-lm-lora, ...; README, Training) or \"llama-opt\" (built in; F32 GGUF models only).",
+                "mlx-lm-lora, ...; README, Training) or \"llama-opt\" (built in: a LoRA adapter over a\n"
+                "quantized model, or a full fine-tune of an F32 one).",
                 {}},
       number("train", "min_new_pairs", KT_REF(train.min_new_pairs), 1, k_int_max,
              "The gate opens when, since the last candidate, this many new clean DPO train pairs or\n"
@@ -149,7 +151,7 @@ const std::vector<ConfigKey>& config_keys() {
       setting("train", "shell", KT_REF(train.shell),
               "Run command[0] with /bin/sh -c instead (placeholders are shell-quoted)."),
       number("train", "epochs", KT_REF(train.epochs), 1, 1000, "Passes over the training data.",
-             "-- llama-opt: built-in fine-tuning with llama.cpp (F32 models) --"),
+             "-- llama-opt: built-in training with llama.cpp (LoRA or full, DPO or SFT) --"),
       number("train", "learning_rate", KT_REF(train.learning_rate), 0, 1),
       number("train", "weight_decay", KT_REF(train.weight_decay), 0, 1),
       ConfigKey{"train",
@@ -171,6 +173,32 @@ const std::vector<ConfigKey>& config_keys() {
       number("train", "memory_limit_mb", KT_REF(train.memory_limit_mb), 0, k_int_max,
              "Memory training may use (MiB); 0: what the machine has available. Training that needs\n"
              "more is refused before it starts."),
+      ConfigKey{"train",
+                "method",
+                KT_REF(train.method),
+                0,
+                0,
+                {"auto", "full", "lora"},
+                "\"lora\" trains a LoRA adapter over frozen weights (F32, F16, Q8_0, Q4_K_M, ...: any type but\n"
+                "BF16); \"full\" trains the weights themselves (F32 models only); \"auto\": full for an all-F32\n"
+                "model, lora otherwise.",
+                {}},
+      number("train", "lora_rank", KT_REF(train.lora_rank), 1, 1024, "The adapter's rank."),
+      number("train", "lora_alpha", KT_REF(train.lora_alpha), 0.001, 1e6, "The adapter's scale is alpha / rank."),
+      setting("train", "lora_targets", KT_REF(train.lora_targets),
+              "A regular expression over the blocks' weight names: the matrices that get an adapter."),
+      ConfigKey{"train",
+                "objective",
+                KT_REF(train.objective),
+                0,
+                0,
+                {"dpo", "sft"},
+                "\"dpo\": preference training on the DPO pairs (chosen up, rejected down, against the\n"
+                "model training starts from); \"sft\": the chosen answers and the SFT examples. Either way\n"
+                "only answer tokens count in the loss.",
+                {}},
+      number("train", "dpo_beta", KT_REF(train.dpo_beta), 0.001, 100,
+             "DPO's beta: how far from the starting model the preferences may pull it."),
 
       number("eval", "min_chosen_logprob_gain", KT_REF(eval.min_chosen_logprob_gain), -100, 100,
              "A candidate passes when, on held-out data it never trained on: its log-likelihood per token\n"
@@ -411,6 +439,12 @@ Status check_together(const Config& c, const std::filesystem::path& path) {
                                  "train.batch",
                                  t.batch, t.context, t.ubatch),
                      "e.g. context = 512, batch = 512, ubatch = 256");
+  try {
+    std::regex re(t.lora_targets);
+  } catch (const std::regex_error& e) {
+    return bad_input(path.string(), fmt::format("train.lora_targets \"{}\" is not a regular expression: {}",
+                                                t.lora_targets, e.what()));
+  }
   if (t.trainer == "command" && t.command.empty())
     return bad_input(path.string(), "train.trainer is \"command\" but train.command is not set",
                      "set train.command to your trainer's argument vector (README, Training)");

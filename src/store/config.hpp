@@ -93,6 +93,12 @@ struct Config {
     std::string tensors;              // regex over tensor names that train; empty: all
     int threads = 0;                  // 0: one per core
     int memory_limit_mb = 0;          // 0: what the machine has available
+    std::string method = "auto";      // auto (full for an all-F32 model, else lora) | full | lora
+    int lora_rank = 16;
+    double lora_alpha = 32;                                               // the adapter's scale is alpha / rank
+    std::string lora_targets = "attn_(q|k|v|output)|ffn_(gate|up|down)";  // regex over block weights
+    std::string objective = "dpo";  // dpo (the pairs) | sft (the chosen answers and the SFT examples)
+    double dpo_beta = 0.1;
   } train;
   struct Eval {
     std::vector<std::string> command;  // argv replacing the built-in evaluation; prints a JSON verdict

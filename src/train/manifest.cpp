@@ -17,7 +17,13 @@ ojson LlamaOptSettings::to_json() const {
           {"ubatch", ubatch},
           {"tensors", tensors},
           {"threads", threads},
-          {"gpu_layers", gpu_layers}};
+          {"gpu_layers", gpu_layers},
+          {"method", method},
+          {"lora_rank", lora_rank},
+          {"lora_alpha", lora_alpha},
+          {"lora_targets", lora_targets},
+          {"objective", objective},
+          {"dpo_beta", dpo_beta}};
 }
 
 LlamaOptSettings LlamaOptSettings::from_json(const json& j) {
@@ -32,6 +38,12 @@ LlamaOptSettings LlamaOptSettings::from_json(const json& j) {
   s.tensors = j.value("tensors", s.tensors);
   s.threads = j.value("threads", s.threads);
   s.gpu_layers = j.value("gpu_layers", s.gpu_layers);
+  s.method = j.value("method", s.method);
+  s.lora_rank = j.value("lora_rank", s.lora_rank);
+  s.lora_alpha = j.value("lora_alpha", s.lora_alpha);
+  s.lora_targets = j.value("lora_targets", s.lora_targets);
+  s.objective = j.value("objective", s.objective);
+  s.dpo_beta = j.value("dpo_beta", s.dpo_beta);
   return s;
 }
 

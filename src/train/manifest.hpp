@@ -24,6 +24,13 @@ struct LlamaOptSettings {
   std::string tensors;  // regex over tensor names; empty: all
   int threads = 0;
   int gpu_layers = 999;
+  std::string method = "full";  // full | lora (resolved from [train] method when the candidate is made)
+  int lora_rank = 16;
+  double lora_alpha = 32;
+  std::string lora_targets = "attn_(q|k|v|output)|ffn_(gate|up|down)";
+  std::string objective = "dpo";  // dpo | sft
+  double dpo_beta = 0.1;
+  bool lora() const { return method == "lora"; }
   nlohmann::ordered_json to_json() const;
   static LlamaOptSettings from_json(const nlohmann::json& j);
 };

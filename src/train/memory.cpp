@@ -45,12 +45,16 @@ bool TensorFilter::matches(const char* name) const {
   return !m_re || std::regex_search(name, *m_re);
 }
 
-MemoryEstimate estimate_training_memory(const GgufInfo& m, const LlamaOptSettings& s) {
+MemoryEstimate estimate_training_memory(const GgufInfo& m, const LlamaOptSettings& s, std::uint64_t lora_parameters) {
   MemoryEstimate e;
   const TensorFilter filter(s.tensors);
   for (const auto& t : m.tensors) {
     e.weights += t.bytes;
-    if (filter.trains(t.name)) e.trainable += t.bytes;
+    if (!s.lora() && filter.trains(t.name)) e.trainable += t.bytes;
+  }
+  if (s.lora()) {
+    e.trainable = lora_parameters * 4;
+    e.weights += e.trainable;
   }
   // Gradients, plus AdamW's first and second moments: with the weights, 4x the trained tensors.
   e.optimizer = e.trainable * (s.optimizer == "sgd" ? 1 : 3);
@@ -66,7 +70,8 @@ MemoryEstimate estimate_training_memory(const GgufInfo& m, const LlamaOptSetting
   // all kept for the backward pass, which makes as many gradients again. F32 throughout.
   const std::uint64_t per_layer = ub * (12 * embd + 4 * ff) + 2 * heads * ub * ctx;
   const std::uint64_t kv_cache = 2 * layers * ctx * kv_embd;
-  const std::uint64_t logits = 4 * ub * vocab;  // logits, softmax, their gradient, the labels
+  // Training: logits, softmax, their gradient, the labels; scoring a row (DPO): a batch's logits.
+  const std::uint64_t logits = 4 * ub * vocab + static_cast<std::uint64_t>(s.batch) * vocab;
   e.activations = 4 * (2 * layers * per_layer + kv_cache + logits);
   // Compute buffers are planned with slack and ggml keeps graph metadata: 10% on top.
   e.total = (e.weights + e.optimizer + e.activations) * 11 / 10;

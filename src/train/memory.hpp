@@ -12,7 +12,7 @@
 namespace knowthy::train {
 
 struct MemoryEstimate {
-  std::uint64_t weights = 0;      // every tensor, F32
+  std::uint64_t weights = 0;      // every tensor as the file has it (and a LoRA adapter's, F32)
   std::uint64_t trainable = 0;    // the tensors that train
   std::uint64_t optimizer = 0;    // their gradients (+ two AdamW moments)
   std::uint64_t activations = 0;  // one compute pass kept for the backward pass, the KV cache, the logits
@@ -34,7 +34,9 @@ class TensorFilter {
   bool m_valid = true;
 };
 
-MemoryEstimate estimate_training_memory(const GgufInfo& model, const LlamaOptSettings& s);
+// `lora_parameters`: the adapter's size when s.lora() (train/lora.hpp); then only it trains.
+MemoryEstimate estimate_training_memory(const GgufInfo& model, const LlamaOptSettings& s,
+                                        std::uint64_t lora_parameters = 0);
 
 struct AvailableMemory {
   std::uint64_t bytes = 0;

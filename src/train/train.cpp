@@ -132,11 +132,6 @@ std::string telling_log_line(const fs::path& log) {
       error = line;
   }
   std::string out = !assert_line.empty() ? assert_line : !error.empty() ? error : last;
-  if (out.find("sched->hash_set.size") != std::string::npos)
-    out +=
-        " (llama.cpp sizes its scheduler's graph for inference, and this model's whole training graph does not "
-        "fit it in this llama.cpp version: train fewer tensors, e.g. [train] tensors = \"^output\" or the last "
-        "blocks, or use a command trainer)";
   if (out.size() > 600) out = out.substr(0, 600) + "...";
   return out;
 }
@@ -280,7 +275,8 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
   }
 
   // The model it starts from: the active model when it is a whole model ([model] use_active), else
-  // the configured one (an active adapter's base: trainers make a new adapter over it).
+  // the configured one (an active adapter's base: trainers make a new adapter over it, from the
+  // whole train split, which holds every pair so far).
   std::string starts_from = "base";
   fs::path base = cfg.model.path;
   if (cfg.model.use_active) {
@@ -305,7 +301,13 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
                        .ubatch = cfg.train.ubatch,
                        .tensors = cfg.train.tensors,
                        .threads = cfg.train.threads,
-                       .gpu_layers = cfg.model.gpu_layers};
+                       .gpu_layers = cfg.model.gpu_layers,
+                       .method = cfg.train.method,
+                       .lora_rank = cfg.train.lora_rank,
+                       .lora_alpha = cfg.train.lora_alpha,
+                       .lora_targets = cfg.train.lora_targets,
+                       .objective = cfg.train.objective,
+                       .dpo_beta = cfg.train.dpo_beta};
   if (cfg.train.trainer == "llama-opt")
     if (auto e = check_llama_opt(base, opt, cfg.train.memory_limit_mb); !e) return std::unexpected(e.error());
 

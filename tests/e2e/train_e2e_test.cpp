@@ -235,16 +235,17 @@ TEST_F(TrainE2E, LlamaOptLowersTheTrainingLossAndSavesAModelThatGenerates) {
   EXPECT_GT(out->completion_tokens, 0);
 }
 
-TEST_F(TrainE2E, LlamaOptRefusesAQuantizedModelWithExit2) {
+TEST_F(TrainE2E, LlamaOptRefusesAFullFineTuneOfAQuantizedModelWithExit2) {
   llm::init_llama();
   const fs::path q = m_dir / "q8.gguf";
   llama_model_quantize_params qp = llama_model_quantize_default_params();
   qp.ftype = LLAMA_FTYPE_MOSTLY_Q8_0;
   ASSERT_EQ(llama_model_quantize((m_dir / "base model.gguf").c_str(), q.c_str(), &qp), 0u);
-  llama_opt("", q.string());
+  llama_opt("method = \"full\"\n", q.string());
   auto r = kt({"train", "--force"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("F32"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("method = \"lora\""), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("hint:"), std::string::npos) << r.err;
   EXPECT_TRUE(candidates().empty());  // refused before a candidate was made
 }
