@@ -199,6 +199,10 @@ const std::vector<ConfigKey>& config_keys() {
                 {}},
       number("train", "dpo_beta", KT_REF(train.dpo_beta), 0.001, 100,
              "DPO's beta: how far from the starting model the preferences may pull it."),
+      number("train", "rpo_alpha", KT_REF(train.rpo_alpha), 0, 100,
+             "Weight of the chosen answer's negative log-likelihood per token, added to the DPO loss\n"
+             "(TRL's rpo_alpha). DPO alone widens the gap by making both answers less likely; this\n"
+             "keeps the chosen ones likely, which [eval] min_chosen_logprob_gain checks. 0: DPO alone."),
 
       number("eval", "min_chosen_logprob_gain", KT_REF(eval.min_chosen_logprob_gain), -100, 100,
              "A candidate passes when, on held-out data it never trained on: its log-likelihood per token\n"

@@ -99,6 +99,7 @@ struct Config {
     std::string lora_targets = "attn_(q|k|v|output)|ffn_(gate|up|down)";  // regex over block weights
     std::string objective = "dpo";  // dpo (the pairs) | sft (the chosen answers and the SFT examples)
     double dpo_beta = 0.1;
+    double rpo_alpha = 1.0;  // weight of the chosen answers' NLL per token added to DPO (TRL's rpo_alpha)
   } train;
   struct Eval {
     std::vector<std::string> command;  // argv replacing the built-in evaluation; prints a JSON verdict

@@ -228,8 +228,8 @@ int run_llama_opt_child(const fs::path& dir) {
               m->name.c_str(), m->base_model.c_str(),
               lora ? fmt::format("LoRA rank {} alpha {} on /{}/", s.lora_rank, s.lora_alpha, s.lora_targets).c_str()
                    : "full fine-tune",
-              s.objective == "dpo" ? fmt::format("DPO beta {}", s.dpo_beta).c_str() : "SFT", s.epochs,
-              s.optimizer.c_str(), s.learning_rate, s.context, s.batch, s.ubatch,
+              s.objective == "dpo" ? fmt::format("DPO beta {}, rpo_alpha {}", s.dpo_beta, s.rpo_alpha).c_str() : "SFT",
+              s.epochs, s.optimizer.c_str(), s.learning_rate, s.context, s.batch, s.ubatch,
               !lora && !s.tensors.empty() ? (", tensors /" + s.tensors + "/").c_str() : "");
   std::fflush(stdout);
   auto info = read_gguf_info(m->base_model);
@@ -381,7 +381,7 @@ int run_llama_opt_child(const fs::path& dir) {
     g_run.epoch = e;
     g_run.phase = "train";
     const auto t0 = std::chrono::steady_clock::now();
-    double epoch_loss = 0;
+    double epoch_loss = 0, rpo_nll = 0;
     std::uint64_t tokens = 0;
     if (!dpo) {
       WeightedData d = make_dataset(sft_rows, std::vector<float>(sft_rows.size(), 1.0f), n_ctx);
@@ -403,8 +403,14 @@ int run_llama_opt_child(const fs::path& dir) {
         if (!r) return child_fail(r.error());
         const double margin = pair_margin({*c, *r}, (*ref_train)[i]);
         const auto w = static_cast<float>(dpo_weight(s.dpo_beta, margin));
+        // RPO: + alpha * (the chosen answer's NLL per token), whose gradient is a weight of
+        // alpha / n on each of its n tokens.
+        const auto nll_w = p.chosen.answer_tokens > 0
+                               ? static_cast<float>(s.rpo_alpha / static_cast<double>(p.chosen.answer_tokens))
+                               : 0.0f;
         epoch_loss += dpo_loss(s.dpo_beta, margin);
-        WeightedData d = make_dataset({&p.chosen, &p.rejected}, {w, -w}, n_ctx);
+        if (p.chosen.answer_tokens > 0) rpo_nll += -*c / static_cast<double>(p.chosen.answer_tokens);
+        WeightedData d = make_dataset({&p.chosen, &p.rejected}, {w + nll_w, -w}, n_ctx);
         ResultPtr r_train(ggml_opt_result_init()), r_eval(ggml_opt_result_init());
         llama_opt_epoch_weighted(ctx->get(), d.ds.get(), d.weights.data(), r_train.get(), r_eval.get(), 2, nullptr,
                                  nullptr);
@@ -418,6 +424,7 @@ int run_llama_opt_child(const fs::path& dir) {
         }
       }
       epoch_loss /= static_cast<double>(train.pairs.size());  // the DPO loss as each pair was met
+      rpo_nll /= static_cast<double>(train.pairs.size());
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     train_seconds += secs;
@@ -426,6 +433,7 @@ int run_llama_opt_child(const fs::path& dir) {
              {"train_loss", epoch_loss},
              {"seconds", secs},
              {"tokens_per_second", static_cast<double>(tokens) / secs}};
+    if (dpo) ep["chosen_nll_per_token"] = rpo_nll;  // as each pair was met: the RPO term before its weight
     if (dpo && !heldout.pairs.empty()) {
       auto h = pair_stats(ctx->get(), heldout.pairs, *ref_heldout, s.dpo_beta, n_batch);
       if (!h) return child_fail(h.error());

@@ -23,7 +23,8 @@ ojson LlamaOptSettings::to_json() const {
           {"lora_alpha", lora_alpha},
           {"lora_targets", lora_targets},
           {"objective", objective},
-          {"dpo_beta", dpo_beta}};
+          {"dpo_beta", dpo_beta},
+          {"rpo_alpha", rpo_alpha}};
 }
 
 LlamaOptSettings LlamaOptSettings::from_json(const json& j) {
@@ -44,6 +45,7 @@ LlamaOptSettings LlamaOptSettings::from_json(const json& j) {
   s.lora_targets = j.value("lora_targets", s.lora_targets);
   s.objective = j.value("objective", s.objective);
   s.dpo_beta = j.value("dpo_beta", s.dpo_beta);
+  s.rpo_alpha = j.value("rpo_alpha", s.rpo_alpha);
   return s;
 }
 

@@ -30,6 +30,7 @@ struct LlamaOptSettings {
   std::string lora_targets = "attn_(q|k|v|output)|ffn_(gate|up|down)";
   std::string objective = "dpo";  // dpo | sft
   double dpo_beta = 0.1;
+  double rpo_alpha = 1.0;
   bool lora() const { return method == "lora"; }
   nlohmann::ordered_json to_json() const;
   static LlamaOptSettings from_json(const nlohmann::json& j);

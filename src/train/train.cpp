@@ -307,7 +307,8 @@ Result<TrainReport> run_train(store::Workspace& ws, const store::Config& cfg, co
                        .lora_alpha = cfg.train.lora_alpha,
                        .lora_targets = cfg.train.lora_targets,
                        .objective = cfg.train.objective,
-                       .dpo_beta = cfg.train.dpo_beta};
+                       .dpo_beta = cfg.train.dpo_beta,
+                       .rpo_alpha = cfg.train.rpo_alpha};
   if (cfg.train.trainer == "llama-opt")
     if (auto e = check_llama_opt(base, opt, cfg.train.memory_limit_mb); !e) return std::unexpected(e.error());
 
