@@ -9,9 +9,11 @@
 #   `context` tokens; metrics.json tokens_per_second counts every token of a training row (DPO:
 #   the scoring passes too) and peak_rss_bytes.
 # - llama-finetune: what it can run on a quantized file: it trains the F32 tensors it finds (the
-#   norms; the quantized weights stay frozen), full passes over the same number of tokens; its
-#   speed is the marginal cost of the second epoch, its RSS from /usr/bin/time.
-# Usage: bench/lora_bench.sh   (about 10 minutes on 2 cores)
+#   norms; the quantized weights stay frozen, but the backward pass still runs through every
+#   block), one epoch timed by its own progress line; its RSS from /usr/bin/time. It needs
+#   --no-repack on a Q4_K_M file: repacked weights have no backward pass and it aborts
+#   (GGML_ASSERT(*cur_backend_id != -1)); knowthy never repacks for training.
+# Usage: bench/lora_bench.sh   (about 15 minutes on 2 cores; ROWS=2 pairs, Q8_OBJECTIVES="sft")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh release >/dev/null
@@ -24,13 +26,13 @@ rm -rf "$work"
 mkdir -p "$work"
 threads="${THREADS:-$(nproc)}"
 ctx=256
-rows="${ROWS:-8}"
+rows="${ROWS:-2}"
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $threads threads; context $ctx, batch $ctx, ubatch $ctx, adamw"
 
 $k sample-model "$work/f32.gguf" --embd 896 --layers 24 --heads 14 --heads-kv 2 --ff 4864 >/dev/null
 for q in Q4_K_M Q8_0; do "$quant" "$work/f32.gguf" "$work/$q.gguf" "$q" >/dev/null 2>&1; done
 rm -f "$work/f32.gguf"
-# Planted data: 2*rows pairs whose prompts fill a row (a long user turn), as a batch's prompt does.
+# Planted data: `rows` pairs whose prompts fill a row (a long user turn), as a batch's prompt does.
 python3 - "$work" "$rows" <<'PY'
 import json, sys
 work, rows = sys.argv[1], int(sys.argv[2])
@@ -47,7 +49,9 @@ PY
 peak_kib() { sed -n 's/.*Maximum resident set size (kbytes): *//p' "$1"; }
 
 for q in Q4_K_M Q8_0; do
-  for objective in sft dpo; do
+  objectives="sft dpo"
+  [ "$q" = Q8_0 ] && objectives="${Q8_OBJECTIVES:-sft}"  # DPO costs twice SFT; its ratio shows on Q4_K_M
+  for objective in $objectives; do
     d="$work/$q-$objective"
     mkdir -p "$d/output"
     python3 - "$d" "$work/$q.gguf" "$work/dpo.train.jsonl" "$objective" "$threads" "$ctx" <<'PY'
@@ -69,18 +73,17 @@ print(f"{q:>7} {objective}: knowthy LoRA {m['tokens_per_second']:6.1f} tokens/s,
       f"(estimate {m['memory_estimate_bytes']/2**20:.0f} MiB)")
 PY
   done
-  # llama-finetune on the same file: 1 and 2 epochs, the second's marginal time.
-  t=()
-  for e in 1 2; do
-    s=$(date +%s.%N)
-    /usr/bin/time -v "$ft" -m "$work/$q.gguf" -f "$work/text.txt" -c $ctx -b $ctx -ub $ctx -t "$threads" --epochs $e \
-      -val-split 0 -o "$work/ft.gguf" >"$work/ft-$q-$e.log" 2>&1 || { echo "$q llama-finetune: failed (tail of its log below)"; tail -3 "$work/ft-$q-$e.log"; continue 2; }
-    t+=("$(echo "$(date +%s.%N) - $s" | bc)")
-  done
-  ndata=$(grep -o 'data=[0-9]*/[0-9]*' "$work/ft-$q-2.log" | tail -1 | sed 's|.*/||; s/^0*//')
-  python3 - "$q" "${t[0]}" "${t[1]}" "$ndata" "$ctx" "$(peak_kib "$work/ft-$q-2.log")" <<'PY'
-import sys
-q, t1, t2, ndata, ctx, kib = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-print(f"{q:>7} llama-finetune (norms only): {ndata * ctx / (t2 - t1):6.1f} tokens/s, peak RSS {kib/1024:6.0f} MiB")
+  # llama-finetune on the same file, one epoch: its own progress line's elapsed time (t=, from the
+  # epoch's start, so loading is not counted) over the sequences it trained.
+  /usr/bin/time -v "$ft" -m "$work/$q.gguf" -f "$work/text.txt" -c $ctx -b $ctx -ub $ctx -t "$threads" --epochs 1 \
+    -val-split 0 --no-repack -o "$work/ft.gguf" >"$work/ft-$q.log" 2>&1 || { echo "$q llama-finetune: failed (tail of its log below)"; tail -3 "$work/ft-$q.log"; continue; }
+  python3 - "$q" "$work/ft-$q.log" "$ctx" <<'PY'
+import re, sys
+q, log, ctx = sys.argv[1], open(sys.argv[2], errors="replace").read(), int(sys.argv[3])
+data = re.findall(r"data=0*(\d+)/0*(\d+) .*? t=(\d+):(\d+):(\d+)", log)
+n, _, h, m, s = data[-1]
+secs = int(h) * 3600 + int(m) * 60 + int(s)
+kib = int(re.search(r"Maximum resident set size \(kbytes\): *(\d+)", log).group(1))
+print(f"{q:>7} llama-finetune (norms only): {int(n) * ctx / secs:6.1f} tokens/s ({n} sequences in {secs} s), peak RSS {kib/1024:6.0f} MiB")
 PY
 done
