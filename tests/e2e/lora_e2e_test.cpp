@@ -220,6 +220,9 @@ class PlantedPreferences : public ::testing::Test {
     o.gpu_layers = 0;
     o.method = "full";
     o.objective = objective;
+    // DPO itself, against SFT alone: the RPO term (rpo_alpha) is SFT's loss on the chosen answer,
+    // and on these one-token answers it would outweigh DPO's (alpha / n per token against w).
+    o.rpo_alpha = 0;
     EXPECT_TRUE(train::write_manifest(dir / "manifest.json", m));
     auto r = test::run_knowthy({"train-child", dir.string()});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
