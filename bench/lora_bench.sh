@@ -13,7 +13,7 @@
 #   block), one epoch timed by its own progress line; its RSS from /usr/bin/time. It needs
 #   --no-repack on a Q4_K_M file: repacked weights have no backward pass and it aborts
 #   (GGML_ASSERT(*cur_backend_id != -1)); knowthy never repacks for training.
-# Usage: bench/lora_bench.sh   (about 15 minutes on 2 cores; ROWS=2 pairs, Q8_OBJECTIVES="sft")
+# Usage: bench/lora_bench.sh   (about 6 minutes on 2 cores; ROWS=2 pairs, Q8_OBJECTIVES="sft")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh release >/dev/null
@@ -45,8 +45,6 @@ with open(f"{work}/dpo.train.jsonl", "w") as f, open(f"{work}/text.txt", "w") as
                             "rejected": [{"role": "assistant", "content": b}]}) + "\n")
         t.write(prompt + " " + a + "\n")
 PY
-
-peak_kib() { sed -n 's/.*Maximum resident set size (kbytes): *//p' "$1"; }
 
 for q in Q4_K_M Q8_0; do
   objectives="sft dpo"

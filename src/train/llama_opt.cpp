@@ -405,11 +405,13 @@ int run_llama_opt_child(const fs::path& dir) {
         const auto w = static_cast<float>(dpo_weight(s.dpo_beta, margin));
         // RPO: + alpha * (the chosen answer's NLL per token), whose gradient is a weight of
         // alpha / n on each of its n tokens.
-        const auto nll_w = p.chosen.answer_tokens > 0
-                               ? static_cast<float>(s.rpo_alpha / static_cast<double>(p.chosen.answer_tokens))
-                               : 0.0f;
+        float nll_w = 0;
+        if (p.chosen.answer_tokens > 0) {
+          const auto n = static_cast<double>(p.chosen.answer_tokens);
+          nll_w = static_cast<float>(s.rpo_alpha / n);
+          rpo_nll += -*c / n;
+        }
         epoch_loss += dpo_loss(s.dpo_beta, margin);
-        if (p.chosen.answer_tokens > 0) rpo_nll += -*c / static_cast<double>(p.chosen.answer_tokens);
         WeightedData d = make_dataset({&p.chosen, &p.rejected}, {w + nll_w, -w}, n_ctx);
         ResultPtr r_train(ggml_opt_result_init()), r_eval(ggml_opt_result_init());
         llama_opt_epoch_weighted(ctx->get(), d.ds.get(), d.weights.data(), r_train.get(), r_eval.get(), 2, nullptr,
